@@ -1,0 +1,40 @@
+"""The application factory."""
+
+import logging
+
+from flask import Flask
+from markupsafe import Markup
+
+from app.config import load_config
+from app.db import init_db
+from app.providers import build_chat_model, describe_model
+from app.rendering import render_markdown
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides=None, chat_model=None):
+    """Build the app from the environment; `overrides` replaces settings by name
+    (tests), and `chat_model` replaces the provider's model (tests)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    config = load_config()
+    if overrides:
+        config = config.with_overrides(overrides)
+    app.config.update(
+        CHAT=config,
+        SECRET_KEY=config.secret_key,
+        MODEL_LABEL=describe_model(config),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.extensions["chat_model"] = chat_model or build_chat_model(config)
+    init_db(app)
+
+    app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
+
+    from app import api, chat
+
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(api.bp)
+    log.info("chat provider: %s, model: %s", config.provider, config.model)
+    return app

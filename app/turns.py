@@ -1,0 +1,69 @@
+"""A chat request's input: the new message and optional earlier turns.
+
+The same rules hold on the page and on the API: an empty message is a 400, one
+over CHAT_MAX_MESSAGE_CHARS a 413, each with a message a person can act on.
+"""
+
+import json
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+ROLES = {"user": HumanMessage, "assistant": AIMessage}
+
+
+class BadInput(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def check_message(text, max_chars):
+    text = (text or "").strip()
+    if not text:
+        raise BadInput(400, "Please type a message first.")
+    if len(text) > max_chars:
+        raise BadInput(413, f"That message is {len(text):,} characters long; the limit is {max_chars:,}.")
+    return text
+
+
+def parse_history(raw):
+    """Earlier turns as [{"role": "user"|"assistant", "content": str}, ...].
+
+    JSON bodies give a list; form bodies give the same list as a JSON string.
+    """
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise BadInput(400, "history must be a JSON list of {role, content} objects.") from None
+    if not isinstance(raw, list):
+        raise BadInput(400, "history must be a list of {role, content} objects.")
+    turns = []
+    for turn in raw:
+        if not (isinstance(turn, dict) and turn.get("role") in ROLES and isinstance(turn.get("content"), str)):
+            raise BadInput(400, 'Each history turn needs "role" ("user" or "assistant") and "content" (text).')
+        turns.append((turn["role"], turn["content"]))
+    return turns
+
+
+def to_chat_messages(turns):
+    """(role, text) pairs to LangChain messages, the form every provider takes."""
+    return [ROLES[role](content=text) for role, text in turns]
+
+
+def bound_turns(turns, max_turns, max_chars):
+    """The latest turns, at most `max_turns` and about `max_chars` in all.
+
+    Only what the model is sent is cut, oldest first; the newest turn is always
+    kept. The stored transcript stays whole.
+    """
+    kept, size = [], 0
+    for role, text in reversed(turns[-max_turns:]):
+        if kept and size + len(text) > max_chars:
+            break
+        kept.append((role, text))
+        size += len(text)
+    return list(reversed(kept))

@@ -1,0 +1,29 @@
+"""A standard SSE decoder (the WHATWG algorithm), to read streams as a browser would."""
+
+import re
+
+
+def decode_events(text):
+    """Events as dicts {"event", "data", "id"}; comments are dropped."""
+    events, data, event, event_id = [], [], "", None
+    for line in re.split(r"\r\n|\r|\n", text):
+        if line == "":
+            if data:
+                events.append({"event": event or "message", "data": "\n".join(data), "id": event_id})
+            data, event = [], ""
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event = value
+        elif field == "id":
+            event_id = value
+    return events
+
+
+def comments(text):
+    return [line for line in re.split(r"\r\n|\r|\n", text) if line.startswith(":")]

@@ -1,0 +1,69 @@
+"""The API for programs: chunked text and a JSON reply."""
+
+import json
+
+from app.api import ERROR_MARKER
+from tests.scripted_model import ScriptedChatModel
+
+
+def stream(client, **kwargs):
+    return client.post("/api/chat/stream", buffered=False, **kwargs)
+
+
+def test_text_stream_is_the_reply_in_chunks(make_app):
+    client = make_app(fake_chunks=4).test_client()
+    response = stream(client, json={"message": "What is baseball?"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache"
+    chunks = list(response.response)
+    assert len(chunks) == 4
+    assert b"".join(chunks).decode() == "What is baseball?"
+
+
+def test_text_stream_takes_a_form_body_and_history(make_app):
+    model = ScriptedChatModel(pieces=["ok"])
+    client = make_app(chat_model=model).test_client()
+    history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    response = stream(client, data={"message": "And now?", "history": json.dumps(history)})
+    assert b"".join(response.response) == b"ok"
+    assert [(m.type, m.text) for m in model.received[0]] == [("human", "Hi"), ("ai", "Hello!"), ("human", "And now?")]
+
+
+def test_history_is_bounded_for_the_model(make_app):
+    model = ScriptedChatModel(pieces=["ok"])
+    client = make_app(chat_model=model, history_max_turns=3).test_client()
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"t{i}"} for i in range(10)]
+    client.post("/api/chat", json={"message": "now", "history": history})
+    assert [m.text for m in model.received[0]] == ["t8", "t9", "now"]
+
+
+def test_text_stream_ends_with_the_error_marker_when_the_model_fails(make_app):
+    model = ScriptedChatModel(pieces=["partial ", "more"], fail_after=1)
+    client = make_app(chat_model=model).test_client()
+    body = b"".join(stream(client, json={"message": "hi"}).response).decode()
+    assert body == f"partial {ERROR_MARKER}The model failed to answer. Please try again.\n"
+    assert "secret-token" not in body
+
+
+def test_json_reply(client):
+    response = client.post("/api/chat", json={"message": "What is baseball?"})
+    assert response.status_code == 200
+    assert response.json == {"reply": "What is baseball?"}
+
+
+def test_json_reply_reports_a_failure_with_the_partial(make_app):
+    model = ScriptedChatModel(pieces=["half", "never"], fail_after=1)
+    response = make_app(chat_model=model).test_client().post("/api/chat", data={"message": "hi"})
+    assert response.status_code == 502
+    assert response.json == {"error": "The model failed to answer. Please try again.", "partial": "half"}
+
+
+def test_bad_input_gets_clear_json_errors(make_app):
+    client = make_app(max_message_chars=10).test_client()
+    assert client.post("/api/chat", json={"message": ""}).status_code == 400
+    response = client.post("/api/chat/stream", json={"message": "x" * 11})
+    assert response.status_code == 413 and "limit is 10" in response.json["error"]
+    assert client.post("/api/chat", json=["not", "an", "object"]).status_code == 400
+    bad_history = client.post("/api/chat", json={"message": "hi", "history": [{"role": "system"}]})
+    assert bad_history.status_code == 400 and "role" in bad_history.json["error"]
