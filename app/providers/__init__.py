@@ -27,6 +27,23 @@ def build_chat_model(config):
     raise ConfigError(f"CHAT_PROVIDER={config.provider!r} is unknown")
 
 
+def check_provider(config):
+    """Raise ConfigError if the provider cannot work, without loading a model.
+
+    gunicorn's master runs this before it forks workers, so a misconfiguration
+    stops start-up with one line instead of workers failing one by one.
+    """
+    if config.provider == "local":
+        from app.providers.local import model_file, require_llama_cpp
+
+        require_llama_cpp()
+        model_file(config)
+    elif config.provider == "vertexai":
+        from app.providers.vertexai import credentials_for
+
+        credentials_for(config)
+
+
 def describe_model(config):
     """What the page and the start-up log call the model that answers."""
     names = {"vertexai": "Gemini", "local": "Local", "fake": "Fake echo"}

@@ -17,10 +17,17 @@ from app.providers.offload import iterate_off_the_hub
 
 log = logging.getLogger(__name__)
 
-# Gemma's own turn markers. Even the small base model has seen them, and they
-# give clearly better answers than "User:/Assistant:" or "Q:/A:" transcripts.
-TURN = "<start_of_turn>{role}\n{text}<end_of_turn>\n"
-STOP = ["<end_of_turn>", "<start_of_turn>", "<eos>"]
+# Gemma 3 270M here is a base model. Of the formats tried (Gemma's
+# <start_of_turn> markers, "Question:/Answer:", a "User:/Assistant:"
+# transcript under a one-line preamble) the transcript gave the most on-topic
+# answers and ended them cleanly; the stop sequences keep it from writing
+# the person's next turn itself.
+PREAMBLE = (
+    "The following is a conversation between a curious person and a helpful, "
+    "knowledgeable assistant. The assistant answers clearly and accurately.\n\n"
+)
+SPEAKERS = {"ai": "Assistant", "human": "User", "system": "User"}
+STOP = ["\nUser:", "\nAssistant:"]
 CONTEXT_TOKENS = 4096
 
 # One llama.cpp context per process is not safe to share between threads:
@@ -29,12 +36,8 @@ _generation_lock = threading.Lock()
 
 
 def format_prompt(messages):
-    # Gemma has no system role; anything not from the model is a user turn.
-    parts = [
-        TURN.format(role="model" if isinstance(message, AIMessage) else "user", text=message.text)
-        for message in messages
-    ]
-    return "".join(parts) + "<start_of_turn>model\n"
+    turns = "".join(f"{SPEAKERS.get(m.type, 'User')}: {m.text.strip()}\n" for m in messages)
+    return f"{PREAMBLE}{turns}Assistant:"
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,8 +83,12 @@ class LocalGemmaChatModel(BaseChatModel):
                 stream=True,
             )
             try:
+                started = False
                 for part in iterate_off_the_hub(completion):
                     text = part["choices"][0]["text"]
+                    if not started:  # the transcript format puts a space after "Assistant:"
+                        text = text.lstrip()
+                        started = bool(text)
                     if text:
                         yield ChatGenerationChunk(message=AIMessageChunk(content=text))
             finally:
@@ -102,13 +109,17 @@ def model_file(config):
     return str(weights.assemble())
 
 
-def build_local_model(config):
+def require_llama_cpp():
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
         raise ConfigError(
             "llama-cpp-python is not installed: run `make install`, or set GOOGLE_CLOUD_PROJECT to use Gemini"
         ) from None
+
+
+def build_local_model(config):
+    require_llama_cpp()
     path = model_file(config)
     try:
         load_llama(path, config.local_threads)

@@ -10,7 +10,7 @@ import warnings
 from app.config import ConfigError
 
 
-def _credentials(config):
+def credentials_for(config):
     if config.vertex_base_url:
         # A local stand-in server (tests): no Google credentials involved.
         from google.auth.credentials import AnonymousCredentials
@@ -42,7 +42,7 @@ def build_vertex_model(config):
         project=config.google_cloud_project,
         location=config.google_cloud_location,
         transport=config.vertex_transport,
-        credentials=_credentials(config),
+        credentials=credentials_for(config),
         max_retries=config.vertex_max_retries,
         streaming=True,
         **options,

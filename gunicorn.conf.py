@@ -1,0 +1,62 @@
+"""gunicorn settings, picked up by a plain `gunicorn wsgi:app`.
+
+Every value can be overridden: by environment variables named below, by
+GUNICORN_CMD_ARGS, or on the command line (in that order of precedence, the
+command line winning). The choices are explained in docs/serving.md.
+"""
+
+import os
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# gevent: one greenlet per connection, so thousands of mostly idle streams
+# cost little. The sync worker would kill streams at `timeout`; gthread works
+# too (GUNICORN_WORKER_CLASS=gthread) but needs a thread per open stream.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+workers = _env_int("GUNICORN_WORKERS", os.cpu_count() or 2)
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 2000)  # gevent: streams per worker
+threads = _env_int("GUNICORN_THREADS", 64)  # gthread only
+
+# `timeout` is how long a worker may stay silent to the arbiter, not a limit
+# on a request: gevent and gthread workers keep reporting while streams run.
+timeout = _env_int("GUNICORN_TIMEOUT", 60)
+# On HUP or a deploy, old workers get this long to finish answers in flight.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 300)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 75)  # above nginx's upstream keepalive_timeout
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# %(L)s: request time in seconds (for a stream, until its last byte).
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s"'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def on_starting(server):
+    # Check the settings once in the master, before any worker starts: a
+    # misconfiguration is one line saying what to set, then exit.
+    import sys
+
+    from app.config import ConfigError, load_config
+    from app.providers import check_provider
+
+    try:
+        check_provider(load_config())
+    except ConfigError as error:
+        print(f"chat: configuration error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+def post_worker_init(worker):
+    # gRPC (ChatVertexAI's default transport) must be told about gevent before
+    # its first call, or its threads block the hub.
+    if worker.cfg.worker_class_str == "gevent":
+        try:
+            from grpc.experimental import gevent as grpc_gevent
+        except ImportError:
+            return
+        grpc_gevent.init_gevent()

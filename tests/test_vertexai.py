@@ -1,0 +1,241 @@
+"""The real ChatVertexAI code path (REST transport) against a local stand-in.
+
+No network: ChatVertexAI(transport="rest", base_url=...) talks to
+tests/vertex_standin.py, which plays Vertex AI's v1beta1 streamGenerateContent.
+Retries are off (vertex_max_retries=0), so a fault is seen on the first try.
+"""
+
+import html
+import re
+
+import pytest
+
+from app.api import ERROR_MARKER
+from app.streaming import public_error_message
+from tests.sse_client import comments, decode_events
+from tests.vertex_standin import Script, VertexStandIn
+
+pytestmark = pytest.mark.filterwarnings(
+    # ChatVertexAI is deprecated in langchain-google-vertexai 3.2 (see app/providers/vertexai.py).
+    "ignore::langchain_core._api.deprecation.LangChainDeprecationWarning"
+)
+
+RATE_LIMITED = "The model is busy right now (rate limited). Please try again in a moment."
+CONNECTION_LOST = "The connection to the model was lost. Please try again."
+FAILED = "The model failed to answer. Please try again."
+PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, "The model took too long to answer. Please try again.")
+
+
+@pytest.fixture
+def standin():
+    with VertexStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def vertex_app(make_app, standin):
+    """Build the app on provider=vertexai, pointed at the stand-in; settings by name."""
+
+    def build(**overrides):
+        settings = dict(
+            provider="vertexai",
+            model="gemini-2.5-flash",
+            google_cloud_project="test-project",
+            vertex_transport="rest",
+            vertex_base_url=standin.base_url,
+            vertex_max_retries=0,
+        )
+        settings.update(overrides)
+        return make_app(**settings)
+
+    return build
+
+
+@pytest.fixture
+def client(vertex_app):
+    return vertex_app().test_client()
+
+
+def post_message(client, message, **form):
+    return client.post("/messages", data={"message": message, **form}, buffered=False)
+
+
+def post_text(client, message):
+    return client.post("/api/chat/stream", json={"message": message}, buffered=False)
+
+
+def chunks_of(response):
+    return [chunk.decode() for chunk in response.response]
+
+
+def piece_text(event):
+    """The unescaped text of a piece event (an `<hx-partial>` appended to the answer), or None."""
+    match = re.fullmatch(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*)</hx-partial>', event["data"], re.S)
+    return html.unescape(match.group(1)) if match else None
+
+
+def piece_texts(chunks):
+    return [text for event in decode_events("".join(chunks)) if (text := piece_text(event)) is not None]
+
+
+def conversation_id_of(chunks):
+    first = decode_events("".join(chunks))[0]["data"]
+    return re.search(r'<input type="hidden" id="conversation-id" name="conversation_id" value="([^"]+)"', first).group(1)
+
+
+def assert_nothing_leaks(text, standin):
+    """The client sees a public message only: no traceback, URL, credential or exception text."""
+    for secret in ("Traceback", standin.base_url, "streamGenerateContent", "Authorization", "Bearer",
+                   "RESOURCE_EXHAUSTED", "Resource exhausted", "google.api_core", "requests.exceptions",
+                   "ChunkedEncodingError", "ProtocolError", "TooManyRequests"):
+        assert secret not in text, f"{secret!r} leaked to the client"
+
+
+# --- the happy path ---------------------------------------------------------
+
+
+PIECES = ["Base", "ball <is> ", "a bat & ball ", "game."]
+
+
+def test_page_streams_the_standins_pieces_in_order_as_separate_chunks(client, standin):
+    standin.respond(pieces=PIECES, delay=0.02)
+    response = post_message(client, "What is baseball?")
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    chunks = chunks_of(response)
+
+    # Each piece is its own chunk (one SSE event each), in the order served.
+    per_chunk = [piece_texts([chunk]) for chunk in chunks]
+    assert [texts for texts in per_chunk if texts] == [[piece] for piece in PIECES]
+    # The model's text is escaped on the way into the page.
+    assert "&lt;is&gt;" in "".join(chunks) and "<is>" not in "".join(chunks)
+
+    final = decode_events("".join(chunks))[-1]["data"]
+    assert 'hx-swap="outerHTML"' in final and "outcome-complete" in final
+    assert "Gemini · gemini-2.5-flash" in final
+
+    [request] = standin.requests
+    assert request.path == (
+        "/v1beta1/projects/test-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
+    )
+    assert request.query == {"$alt": ["json;enum-encoding=int"]}
+    assert request.texts == [("user", "What is baseball?")]
+
+
+def test_text_api_streams_the_standins_pieces_in_order_as_separate_chunks(client, standin):
+    standin.respond(pieces=PIECES, delay=0.02)
+    response = post_text(client, "What is baseball?")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert chunks_of(response) == PIECES
+    assert standin.requests[0].texts == [("user", "What is baseball?")]
+
+
+def test_a_follow_up_sends_the_earlier_turns_to_vertex(client, standin):
+    standin.respond(
+        Script(pieces=["Baseball is ", "a bat-and-ball game."]),
+        Script(pieces=["Nobody knows ", "for sure."]),
+    )
+    first = chunks_of(post_message(client, "What is baseball?"))
+    conversation_id = conversation_id_of(first)
+    second = chunks_of(post_message(client, "Who invented it?", conversation_id=conversation_id))
+    assert piece_texts(second) == ["Nobody knows ", "for sure."]
+
+    assert len(standin.requests) == 2
+    assert standin.requests[-1].texts == [
+        ("user", "What is baseball?"),
+        ("model", "Baseball is a bat-and-ball game."),
+        ("user", "Who invented it?"),
+    ]
+
+
+# --- faults before the first piece -------------------------------------------
+
+
+def test_a_429_on_the_page_ends_in_the_rate_limited_notice(client, standin, caplog):
+    standin.respond(status=429)
+    chunks = chunks_of(post_message(client, "hello"))
+    assert piece_texts(chunks) == []
+    final = decode_events("".join(chunks))[-1]["data"]
+    assert "outcome-error" in final
+    assert f'<p class="notice error">{html.escape(RATE_LIMITED)}</p>' in final
+    assert_nothing_leaks("".join(chunks), standin)
+    assert len(standin.requests) == 1, "no retry with vertex_max_retries=0"
+    assert "TooManyRequests" in caplog.text, "the server log has the details"
+
+
+def test_a_429_on_the_text_api_ends_with_the_error_marker(client, standin):
+    standin.respond(status=429)
+    body = "".join(chunks_of(post_text(client, "hello")))
+    assert body == f"{ERROR_MARKER}{RATE_LIMITED}\n"
+    assert len(standin.requests) == 1
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_server_error_before_the_stream_ends_in_a_clear_error(client, standin, status):
+    standin.respond(status=status)
+    chunks = chunks_of(post_message(client, "hello"))
+    final = decode_events("".join(chunks))[-1]["data"]
+    assert "outcome-error" in final
+    assert any(f'<p class="notice error">{html.escape(m)}</p>' in final for m in PUBLIC_MESSAGES)
+    assert_nothing_leaks("".join(chunks), standin)
+
+    body = "".join(chunks_of(post_text(client, "hello")))
+    assert body.startswith(ERROR_MARKER) and body.removeprefix(ERROR_MARKER).rstrip("\n") in PUBLIC_MESSAGES
+
+
+# --- faults mid-stream --------------------------------------------------------
+
+
+def test_a_cut_connection_on_the_page_keeps_the_partial_and_says_so(client, standin):
+    standin.respond(pieces=["first ", "second ", "never"], cut_after=2)
+    chunks = chunks_of(post_message(client, "hello"))
+    assert piece_texts(chunks) == ["first ", "second "]
+    final = decode_events("".join(chunks))[-1]["data"]
+    assert "outcome-error" in final
+    assert "first second" in final and "never" not in final
+    assert f'<p class="notice error">{html.escape(CONNECTION_LOST)}</p>' in final
+    assert_nothing_leaks("".join(chunks), standin)
+
+
+def test_a_cut_connection_on_the_text_api_ends_with_the_error_marker(client, standin):
+    standin.respond(pieces=["first ", "second ", "never"], cut_after=2)
+    chunks = chunks_of(post_text(client, "hello"))
+    assert chunks[:2] == ["first ", "second "]
+    assert "".join(chunks) == f"first second {ERROR_MARKER}{CONNECTION_LOST}\n"
+
+
+def test_malformed_data_mid_stream_keeps_the_partial_and_ends_in_a_generic_error(client, standin, caplog):
+    standin.respond(pieces=["first ", "second "], malformed_after=1)
+    chunks = chunks_of(post_message(client, "hello"))
+    assert piece_texts(chunks) == ["first "]
+    final = decode_events("".join(chunks))[-1]["data"]
+    assert "outcome-error" in final and "first" in final
+    assert f'<p class="notice error">{html.escape(FAILED)}</p>' in final
+    assert_nothing_leaks("".join(chunks), standin)
+    assert "ParseError" in caplog.text
+
+
+def test_a_stall_mid_stream_sends_heartbeats_and_then_the_rest(vertex_app, standin):
+    client = vertex_app(heartbeat_seconds=0.1).test_client()
+    standin.respond(pieces=["before ", "after"], stall_after=1, stall_seconds=0.5)
+    chunks = chunks_of(post_message(client, "hello"))
+    body = "".join(chunks)
+    assert piece_texts(chunks) == ["before ", "after"]
+    # the pings come between the two pieces, while the stand-in is silent
+    between = body[body.index("before ") : body.index(">after<")]
+    assert comments(between).count(": ping") >= 1
+    assert "outcome-complete" in decode_events(body)[-1]["data"]
+
+
+def test_the_public_messages_match_the_rest_transport_exceptions():
+    """The exception types the REST transport raises, mapped without their text."""
+    import requests
+    from google.api_core import exceptions
+    from urllib3.exceptions import ProtocolError
+
+    assert public_error_message(exceptions.TooManyRequests("secret 429 text")) == RATE_LIMITED
+    assert public_error_message(exceptions.ResourceExhausted("secret")) == RATE_LIMITED
+    cut = requests.exceptions.ChunkedEncodingError(ProtocolError("Response ended prematurely"))
+    assert public_error_message(cut) == CONNECTION_LOST
+    assert public_error_message(exceptions.InternalServerError("secret")) == FAILED
