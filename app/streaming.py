@@ -64,7 +64,9 @@ def public_error_message(exc):
         return "The model is busy right now (rate limited). Please try again in a moment."
     if name in ("DeadlineExceeded", "Timeout", "ReadTimeout") or "timeout" in name.lower():
         return "The model took too long to answer. Please try again."
-    if name in ("ServiceUnavailable", "ConnectionError", "ChunkedEncodingError", "ProtocolError"):
+    if name == "ServiceUnavailable" or status == 503:
+        return "The model service is unavailable right now. Please try again in a moment."
+    if name in ("ConnectionError", "ChunkedEncodingError", "ProtocolError"):
         return "The connection to the model was lost. Please try again."
     return "The model failed to answer. Please try again."
 

@@ -17,13 +17,14 @@ from tests.vertex_standin import Script, VertexStandIn
 
 pytestmark = pytest.mark.filterwarnings(
     # ChatVertexAI is deprecated in langchain-google-vertexai 3.2 (see app/providers/vertexai.py).
-    "ignore::langchain_core._api.deprecation.LangChainDeprecationWarning"
+    "ignore::DeprecationWarning:app.providers.vertexai"
 )
 
 RATE_LIMITED = "The model is busy right now (rate limited). Please try again in a moment."
 CONNECTION_LOST = "The connection to the model was lost. Please try again."
 FAILED = "The model failed to answer. Please try again."
-PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, "The model took too long to answer. Please try again.")
+UNAVAILABLE = "The model service is unavailable right now. Please try again in a moment."
+PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, UNAVAILABLE, "The model took too long to answer. Please try again.")
 
 
 @pytest.fixture
@@ -239,3 +240,4 @@ def test_the_public_messages_match_the_rest_transport_exceptions():
     cut = requests.exceptions.ChunkedEncodingError(ProtocolError("Response ended prematurely"))
     assert public_error_message(cut) == CONNECTION_LOST
     assert public_error_message(exceptions.InternalServerError("secret")) == FAILED
+    assert public_error_message(exceptions.ServiceUnavailable("secret")) == UNAVAILABLE

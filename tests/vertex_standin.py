@@ -266,7 +266,10 @@ class VertexStandIn:
             self._connections.discard(connection)
 
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, name="vertex-standin", daemon=True)
+        # A short poll interval so that stop() (server.shutdown) returns quickly.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="vertex-standin", daemon=True
+        )
         self._thread.start()
         return self
 
