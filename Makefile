@@ -16,10 +16,14 @@ WHEELHOUSE ?= $(HOME)/.cache/flask-gemini-chat/wheels-avx2
 LLAMA_WHEEL := $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-py3-none-linux_x86_64.whl
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run stack test install install-dev bench clean
 
 run: install
 	$(VENV)/bin/gunicorn wsgi:app
+
+# nginx (http://127.0.0.1:8080) in front of gunicorn, as in production.
+stack: install
+	$(PY) deploy/run_stack.py
 
 test: install-dev
 	$(PY) -m pytest

@@ -4,7 +4,9 @@ import logging
 
 from flask import Flask
 from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.assets import asset_url
 from app.config import load_config
 from app.db import init_db
 from app.providers import build_chat_model, describe_model
@@ -31,6 +33,12 @@ def create_app(overrides=None, chat_model=None):
     init_db(app)
 
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
+    app.add_template_global(asset_url)
+    if config.proxy_hops:
+        # Behind nginx: trust exactly that many proxies for the client's
+        # address, scheme and host (X-Forwarded-*), and no more.
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import api, chat
 

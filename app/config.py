@@ -38,6 +38,7 @@ class Config:
     history_max_chars: int = 24000
     secret_key: str = "dev-only-secret-key"
     database_url: str = ""  # default: SQLite in the instance folder
+    proxy_hops: int = 0  # proxies in front that set X-Forwarded-* (1 behind our nginx)
 
     def with_overrides(self, overrides):
         known = {f.name for f in fields(self)}
@@ -99,6 +100,7 @@ def load_config(env=None):
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
         secret_key=env.get("SECRET_KEY", "").strip() or Config.secret_key,
         database_url=env.get("DATABASE_URL", "").strip(),
+        proxy_hops=_int(env, "CHAT_PROXY_HOPS", 0),
     )
     return validate(config)
 

@@ -1,8 +1,8 @@
-"""Starting the app under gunicorn for a benchmark run (shared by the bench scripts)."""
+"""Lets the bench scripts import the project (run them from anywhere)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import gunicorn  # noqa: E402,F401  (the same launcher the tests use)
+from deploy.stack import gunicorn, nginx  # noqa: E402,F401

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from tests.servers import gunicorn
+from deploy.stack import gunicorn
 
 
 def arrival_times(response):
@@ -47,7 +47,7 @@ def test_page_stream_through_gunicorn_arrives_piece_by_piece(tmp_path):
 def test_a_misconfiguration_stops_start_up_with_one_line(tmp_path):
     import subprocess
 
-    from tests.servers import GUNICORN, PROJECT
+    from deploy.stack import GUNICORN, PROJECT
 
     result = subprocess.run(
         [str(GUNICORN), "wsgi:app", "--bind", "127.0.0.1:0"],

@@ -1,0 +1,141 @@
+"""End to end through a real nginx in front of a real gunicorn (fake provider)."""
+
+import concurrent.futures
+import http.client
+import json
+import re
+import shutil
+import signal
+import socket
+import time
+
+import pytest
+import requests
+
+from deploy.stack import gunicorn, nginx
+from tests.conftest import skip_or_fail
+from tests.sse_client import decode_events
+from tests.test_gunicorn import arrival_times, assert_spread_out
+
+
+@pytest.fixture(autouse=True)
+def needs_nginx():
+    if not shutil.which("nginx") and not __import__("os").path.exists("/usr/sbin/nginx"):
+        skip_or_fail("nginx is not installed (apt-get install nginx)")
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """Start gunicorn (with `env`) behind nginx; yields (nginx_url, gunicorn_log, gunicorn_process)."""
+
+    def start(env, read_timeout="300s"):
+        app = gunicorn(tmp_path, env)
+        base, log, process = app.__enter__()
+        proxy = nginx(tmp_path, [base], read_timeout=read_timeout)
+        url, _prefix = proxy.__enter__()
+        started.append((app, proxy))
+        return url, log, process
+
+    started = []
+    yield start
+    for app, proxy in reversed(started):
+        proxy.__exit__(None, None, None)
+        app.__exit__(None, None, None)
+
+
+SPACED = {"CHAT_FAKE_CHUNKS": "5", "CHAT_FAKE_CHUNK_MS": "300"}
+
+
+def test_text_pieces_stay_spaced_through_nginx(stack):
+    url, _log, _ = stack(SPACED)
+    with requests.post(f"{url}/api/chat/stream", json={"message": "abcdefghij"}, stream=True, timeout=30) as r:
+        assert r.status_code == 200 and "Content-Encoding" not in r.headers
+        arrivals = arrival_times(r)
+    assert b"".join(c for _, c in arrivals) == b"abcdefghij"
+    assert_spread_out(arrivals, 0.3)
+
+
+def test_page_pieces_stay_spaced_through_nginx(stack):
+    url, _log, _ = stack(SPACED)
+    headers = {"Accept-Encoding": "gzip"}
+    with requests.post(f"{url}/messages", data={"message": "abcdefghij"}, headers=headers, stream=True, timeout=30) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        assert "Content-Encoding" not in r.headers, "event streams are never gzipped"
+        arrivals = [(t, c) for t, c in arrival_times(r) if b'hx-swap="beforeend"' in c]
+    assert len(arrivals) == 5
+    assert_spread_out(arrivals, 0.3)
+
+
+def test_static_files_are_served_by_nginx_with_long_caching(stack):
+    url, log, _ = stack({})
+    page = requests.get(url, timeout=10).text
+    css = re.search(r'href="(/static/chat\.css\?v=[0-9a-f]+)"', page).group(1)
+    response = requests.get(url + css, timeout=10)
+    assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert "/static/" not in log.read_text(), "static files never reach gunicorn"
+
+
+def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
+    env = {"CHAT_FAKE_CHUNKS": "2", "CHAT_FAKE_TTFT_MS": "3500", "CHAT_HEARTBEAT_SECONDS": "0.5"}
+    url, _log, _ = stack(env, read_timeout="2s")
+    with requests.post(f"{url}/messages", data={"message": "silence"}, stream=True, timeout=30) as r:
+        body = b"".join(r.iter_content(chunk_size=None)).decode()
+    assert body.count(": ping") >= 4
+    assert "outcome-complete" in decode_events(body)[-1]["data"]
+
+
+def test_a_client_that_disconnects_through_nginx_closes_the_model_stream(stack):
+    env = {"CHAT_FAKE_CHUNKS": "200", "CHAT_FAKE_CHUNK_MS": "100"}
+    url, log, _ = stack(env)
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    body = "message=" + "x" * 200
+    sock.sendall(
+        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+    )
+    received = b""
+    while received.count(b'hx-swap="beforeend"') < 3:
+        received += sock.recv(65536)
+    sock.close()
+    deadline = time.monotonic() + 10
+    while "client gone" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    closed = re.search(r"model stream closed after (\d+) pieces: client gone", log.read_text())
+    assert closed, "the app closed the model stream"
+    assert int(closed.group(1)) < 200
+
+
+def test_a_hup_to_gunicorn_lets_an_answer_in_flight_finish(stack):
+    env = {"CHAT_FAKE_CHUNKS": "20", "CHAT_FAKE_CHUNK_MS": "150"}
+    url, log, process = stack(env)
+    message = "an answer that outlives a reload"
+    with requests.post(f"{url}/api/chat/stream", json={"message": message}, stream=True, timeout=30) as r:
+        chunks = r.iter_content(chunk_size=None)
+        received = next(chunks)
+        process.send_signal(signal.SIGHUP)
+        for chunk in chunks:
+            received += chunk
+    assert received.decode() == message
+    # and the reloaded server answers the next request
+    assert requests.post(f"{url}/api/chat", json={"message": "after"}, timeout=30).json() == {"reply": "after"}
+    assert "Handling signal: hup" in log.read_text()
+
+
+def test_200_concurrent_streams_through_nginx_are_all_byte_exact(stack):
+    env = {"CHAT_FAKE_CHUNKS": "20", "CHAT_FAKE_CHUNK_MS": "50", "GUNICORN_ACCESS_LOG": "/dev/null"}
+    url, _log, _ = stack(env)
+    host, port = url.removeprefix("http://").split(":")
+
+    def one_stream(index):
+        message = f"stream {index}: " + "é✓<b>&" * (index % 7 + 3)
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection.request("POST", "/api/chat/stream", json.dumps({"message": message}),
+                           {"Content-Type": "application/json"})
+        body = connection.getresponse().read().decode()
+        connection.close()
+        return body == message
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
+        results = list(pool.map(one_stream, range(200)))
+    assert sum(results) == 200
