@@ -5,6 +5,12 @@
 
 Bodies may also be form-encoded (`message=...&history=<JSON list>`).
 
+Instead of `history`, a program may keep a stored conversation: send
+`"conversation_id": "new"` to start one, then the id returned in the
+`X-Conversation-Id` header (and in the JSON reply) to continue it. A
+conversation belongs to the caller's session cookie, exactly as on the page:
+keep the cookie (`curl -c jar -b jar`) or get 404.
+
 The text stream carries the model's text and nothing else, so it has no
 heartbeat (any byte would corrupt the text). If the model fails, the stream
 ends with a line `ERROR_MARKER + message`, after a newline.
@@ -12,6 +18,7 @@ ends with a line `ERROR_MARKER + message`, after a newline.
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from app.exchanges import begin_exchange, stream_exchange
 from app.streaming import COMPLETE, Finished, Piece, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
 
@@ -21,18 +28,29 @@ ERROR_MARKER = "\n[chat error] "
 TEXT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def read_request():
-    """The model's input from a JSON or form body, or BadInput."""
+def request_body():
+    if not request.is_json:
+        return request.form
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadInput(400, 'The body must be a JSON object like {"message": "..."}.')
+    return body
+
+
+def start_reply():
+    """(reply events, conversation id or None) for this request, or BadInput."""
     config = current_app.config["CHAT"]
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise BadInput(400, 'The body must be a JSON object like {"message": "..."}.')
-    else:
-        body = request.form
+    body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
+    conversation_id = body.get("conversation_id")
+    if conversation_id:
+        if body.get("history"):
+            raise BadInput(400, "Send either history or conversation_id, not both.")
+        exchange = begin_exchange("" if conversation_id == "new" else str(conversation_id), text)
+        return stream_exchange(exchange), exchange.conversation.id
     turns = parse_history(body.get("history")) + [("user", text)]
-    return to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
+    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
+    return stream_reply(current_app.extensions["chat_model"], messages, config.heartbeat_seconds), None
 
 
 @bp.errorhandler(BadInput)
@@ -40,9 +58,9 @@ def bad_input(error):
     return jsonify(error=error.message), error.status
 
 
-def reply_events(messages):
-    config = current_app.config["CHAT"]
-    return stream_reply(current_app.extensions["chat_model"], messages, config.heartbeat_seconds)
+@bp.errorhandler(404)
+def not_found(_error):
+    return jsonify(error="No such conversation."), 404
 
 
 def text_chunks(events):
@@ -53,19 +71,25 @@ def text_chunks(events):
             yield f"{ERROR_MARKER}{event.error}\n"
 
 
+def conversation_header(conversation_id):
+    return {"X-Conversation-Id": conversation_id} if conversation_id else {}
+
+
 @bp.post("/chat/stream")
 def chat_stream():
-    events = reply_events(read_request())
+    events, conversation_id = start_reply()
     return Response(
         stream_with_context(text_chunks(events)),
         content_type="text/plain; charset=utf-8",
-        headers=TEXT_HEADERS,
+        headers={**TEXT_HEADERS, **conversation_header(conversation_id)},
     )
 
 
 @bp.post("/chat")
 def chat():
-    finished = next(e for e in reply_events(read_request()) if isinstance(e, Finished))
+    events, conversation_id = start_reply()
+    finished = next(e for e in events if isinstance(e, Finished))
+    extra = {"conversation_id": conversation_id} if conversation_id else {}
     if finished.outcome != COMPLETE:
-        return jsonify(error=finished.error, partial=finished.text), 502
-    return jsonify(reply=finished.text)
+        return jsonify(error=finished.error, partial=finished.text, **extra), 502
+    return jsonify(reply=finished.text, **extra), 200, conversation_header(conversation_id)

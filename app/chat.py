@@ -3,14 +3,15 @@
 import secrets
 
 from flask import (
-    Blueprint, Response, abort, current_app, render_template, request, session, stream_with_context,
+    Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context,
+    url_for,
 )
 
 from app import store
 from app.db import session_for
+from app.exchanges import begin_exchange, stream_exchange
 from app.page_events import page_events
-from app.streaming import stream_reply
-from app.turns import BadInput, bound_turns, check_message, to_chat_messages
+from app.turns import BadInput, check_message
 
 bp = Blueprint("chat", __name__)
 
@@ -40,9 +41,7 @@ def new_chat():
 @bp.get("/c/<conversation_id>")
 def show_conversation(conversation_id):
     with session_for(current_app) as db:
-        conversation = store.get_conversation(db, session["owner"], conversation_id)
-        if conversation is None:
-            abort(404)
+        conversation = owned_conversation(db, conversation_id)
         messages = list(conversation.messages)
         conversations = store.list_conversations(db, session["owner"])
     return render_template("chat.html", conversation=conversation, messages=messages, conversations=conversations)
@@ -56,33 +55,32 @@ def post_message():
     except BadInput as error:
         return render_template("_composer_error.html", message=error.message), error.status
 
-    with session_for(current_app) as db:
-        conversation_id = request.form.get("conversation_id", "")
-        conversation = store.get_conversation(db, session["owner"], conversation_id)
-        if conversation_id and conversation is None:
-            abort(404)
-        is_new = conversation is None
-        if is_new:
-            conversation = store.start_conversation(db, session["owner"], text)
-        question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
-        turns = bound_turns(store.conversation_turns(conversation), config.history_max_turns, config.history_max_chars)
-        opening_html = render_template(
-            "_exchange_start.html", conversation=conversation, question=question, answer=answer, is_new=is_new
-        )
-
-    app = current_app._get_current_object()
-
-    def save(finished):
-        # The view's session is gone by now (teardown runs before the body
-        # streams), so saving opens its own.
-        with session_for(app) as db:
-            store.save_answer(db, answer.id, finished)
-
-    reply = stream_reply(
-        app.extensions["chat_model"], to_chat_messages(turns), config.heartbeat_seconds, on_finish=save
-    )
+    exchange = begin_exchange(request.form.get("conversation_id", ""), text)
+    opening_html = render_template("_exchange_start.html", exchange=exchange)
     return Response(
-        stream_with_context(page_events(opening_html, answer, reply)),
+        stream_with_context(page_events(opening_html, exchange.answer, stream_exchange(exchange))),
         mimetype="text/event-stream",
         headers=STREAM_HEADERS,
     )
+
+
+def owned_conversation(db, conversation_id):
+    conversation = store.get_conversation(db, session["owner"], conversation_id)
+    if conversation is None:
+        abort(404)
+    return conversation
+
+
+@bp.post("/c/<conversation_id>/rename")
+def rename_conversation(conversation_id):
+    with session_for(current_app) as db:
+        conversation = owned_conversation(db, conversation_id)
+        store.rename_conversation(db, conversation, request.form.get("title", ""))
+    return redirect(url_for("chat.show_conversation", conversation_id=conversation_id))
+
+
+@bp.post("/c/<conversation_id>/delete")
+def delete_conversation(conversation_id):
+    with session_for(current_app) as db:
+        store.delete_conversation(db, owned_conversation(db, conversation_id))
+    return redirect(url_for("chat.new_chat"))

@@ -35,6 +35,7 @@ class Config:
     max_message_chars: int = 8000
     heartbeat_seconds: float = 15.0
     history_max_turns: int = 20
+    checkpoint_seconds: float = 2.0  # how often a streaming answer is saved
     history_max_chars: int = 24000
     secret_key: str = "dev-only-secret-key"
     database_url: str = ""  # default: SQLite in the instance folder
@@ -97,6 +98,7 @@ def load_config(env=None):
         max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 8000, minimum=1),
         heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
+        checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 2.0),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
         secret_key=env.get("SECRET_KEY", "").strip() or Config.secret_key,
         database_url=env.get("DATABASE_URL", "").strip(),

@@ -6,19 +6,26 @@ sent, so a generator must never use a session opened by its view.
 """
 
 import os
+from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
-from app.models import Base
+from app.config import ConfigError
+from app.migrate import alembic_config, upgrade
 
 
-def database_url(app):
-    url = app.config["CHAT"].database_url
-    if url:
-        return url
-    os.makedirs(app.instance_path, exist_ok=True)
-    return "sqlite:///" + os.path.join(app.instance_path, "chat.sqlite3")
+def resolve_database_url(url, instance_path):
+    """DATABASE_URL, or a SQLite file in the instance folder; PostgreSQL URLs use psycopg 3."""
+    if not url:
+        os.makedirs(instance_path, exist_ok=True)
+        return "sqlite:///" + str(Path(instance_path) / "chat.sqlite3")
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -30,12 +37,26 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _check_schema_is_current(engine):
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise ConfigError(
+            f"the database schema is at {current or 'nothing'}, the app needs {head}: "
+            "run `python -m app.migrate` with the same DATABASE_URL"
+        )
+
+
 def init_db(app):
-    url = database_url(app)
+    url = resolve_database_url(app.config["CHAT"].database_url, app.instance_path)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+        # The default database migrates itself; workers take turns.
+        upgrade(engine, lock_path=f"{engine.url.database}.migrate-lock")
+    else:
+        _check_schema_is_current(engine)
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["db_engine"] = engine
 

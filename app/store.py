@@ -47,6 +47,25 @@ def add_exchange(session, conversation, user_text, model_label):
     return question, answer
 
 
+def save_partial(session, answer_id, text):
+    """A checkpoint of an answer still streaming: a killed worker loses at most
+    the text since the last one."""
+    answer = session.get(Message, answer_id)
+    if answer is not None and answer.outcome == STREAMING:
+        answer.content = text
+        session.commit()
+
+
+def rename_conversation(session, conversation, title):
+    conversation.title = title_from(title) or conversation.title
+    session.commit()
+
+
+def delete_conversation(session, conversation):
+    session.delete(conversation)
+    session.commit()
+
+
 def save_answer(session, answer_id, finished):
     answer = session.get(Message, answer_id)
     if answer is None:  # the conversation was deleted meanwhile

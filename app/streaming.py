@@ -149,3 +149,17 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None):
         reader.stop()
         if result is None:
             finish(INTERRUPTED)
+
+
+def with_checkpoints(events, save_partial, every_seconds):
+    """Pass `events` through, calling `save_partial(text so far)` at most every
+    `every_seconds` while pieces arrive. The cost per piece is a clock read."""
+    parts, last_saved = [], time.monotonic()
+    for event in events:
+        if isinstance(event, Piece):
+            parts.append(event.text)
+            now = time.monotonic()
+            if now - last_saved >= every_seconds:
+                save_partial("".join(parts))
+                last_saved = now
+        yield event

@@ -1,0 +1,70 @@
+"""One question and its answer inside a stored conversation.
+
+Shared by the page and the API: find or start the owner's conversation, save
+the question and an answer marked streaming, give the model the bounded
+history, and save the answer as it grows and when it ends. Everything the
+stream generator needs is loaded here, before the view returns; saving later
+opens its own sessions.
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, session
+
+from app import store
+from app.db import session_for
+from app.models import Conversation, Message
+from app.streaming import stream_reply, with_checkpoints
+from app.turns import bound_turns, to_chat_messages
+
+
+@dataclass
+class Exchange:
+    conversation: Conversation
+    question: Message
+    answer: Message
+    is_new: bool
+    model_messages: list
+
+
+def begin_exchange(conversation_id, text):
+    """Start an exchange in the caller's conversation `conversation_id`
+    (404 if it is not theirs), or in a new one if it is empty."""
+    config = current_app.config["CHAT"]
+    owner = session["owner"]
+    with session_for(current_app) as db:
+        conversation = store.get_conversation(db, owner, conversation_id)
+        if conversation_id and conversation is None:
+            abort(404)
+        is_new = conversation is None
+        if is_new:
+            conversation = store.start_conversation(db, owner, text)
+        question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
+        turns = bound_turns(store.conversation_turns(conversation), config.history_max_turns, config.history_max_chars)
+    return Exchange(conversation, question, answer, is_new, to_chat_messages(turns))
+
+
+def stream_exchange(exchange):
+    """The reply pipeline's events for `exchange`, saved as they go: a
+    checkpoint every few seconds and the outcome at the end."""
+    config = current_app.config["CHAT"]
+    save_partial, save_finished = _answer_savers(exchange.answer.id)
+    events = stream_reply(
+        current_app.extensions["chat_model"], exchange.model_messages, config.heartbeat_seconds,
+        on_finish=save_finished,
+    )
+    return with_checkpoints(events, save_partial, config.checkpoint_seconds)
+
+
+def _answer_savers(answer_id):
+    app = current_app._get_current_object()
+
+    def save_partial(text):
+        with session_for(app) as db:
+            store.save_partial(db, answer_id, text)
+
+    def save_finished(finished):
+        with session_for(app) as db:
+            store.save_answer(db, answer_id, finished)
+
+    return save_partial, save_finished

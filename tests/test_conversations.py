@@ -1,0 +1,130 @@
+"""Stored conversations: multi-turn, listed, renamed, deleted, and private."""
+
+import re
+import time
+
+from app.db import session_for
+from app.models import Message
+from tests.scripted_model import ScriptedChatModel
+from tests.sse_client import decode_events
+
+
+def send(client, message, conversation_id=""):
+    response = client.post("/messages", data={"message": message, "conversation_id": conversation_id}, buffered=False)
+    body = "".join(chunk.decode() for chunk in response.response)
+    return re.search(r'name="conversation_id" value="([^"]+)"', body).group(1), body
+
+
+def stored_answers(app):
+    with session_for(app) as db:
+        return [(m.content, m.outcome) for m in db.query(Message).filter_by(role="assistant").order_by(Message.id)]
+
+
+def test_a_conversation_keeps_every_turn_and_opens_at_its_own_url(client):
+    conversation_id, _ = send(client, "What is baseball?")
+    assert send(client, "Who plays it?", conversation_id)[0] == conversation_id
+    page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    for text in ("What is baseball?", "Who plays it?"):
+        assert page.count(text) >= 2  # the question and the fake model's echo
+    assert len(conversation_id) >= 22, "ids carry 128 random bits"
+
+
+def test_the_sidebar_lists_conversations_newest_first_titled_from_the_first_message(client):
+    send(client, "First conversation " + "x" * 100)
+    time.sleep(0.01)
+    send(client, "Second conversation")
+    page = client.get("/").get_data(as_text=True)
+    titles = re.findall(r'<li><a href="/c/[^"]+"[^>]*>([^<]+)</a></li>', page)
+    assert titles[0] == "Second conversation"
+    assert titles[1].startswith("First conversation x") and titles[1].endswith("…") and len(titles[1]) == 60
+
+
+def test_rename_and_delete(client):
+    conversation_id, _ = send(client, "hello")
+    response = client.post(f"/c/{conversation_id}/rename", data={"title": "Baseball <notes>"})
+    assert response.status_code == 302
+    assert "Baseball &lt;notes&gt;" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert client.post(f"/c/{conversation_id}/delete").status_code == 302
+    assert client.get(f"/c/{conversation_id}").status_code == 404
+    assert "Baseball" not in client.get("/").get_data(as_text=True)
+
+
+def test_another_browser_gets_404_for_everything(app):
+    owner, stranger = app.test_client(), app.test_client()
+    conversation_id, _ = send(owner, "my secret question")
+    assert stranger.get(f"/c/{conversation_id}").status_code == 404
+    assert stranger.post("/messages", data={"message": "hi", "conversation_id": conversation_id}).status_code == 404
+    assert stranger.post(f"/c/{conversation_id}/rename", data={"title": "mine"}).status_code == 404
+    assert stranger.post(f"/c/{conversation_id}/delete").status_code == 404
+    api = stranger.post("/api/chat", json={"message": "hi", "conversation_id": conversation_id})
+    assert api.status_code == 404
+    assert "my secret question" not in stranger.get("/").get_data(as_text=True)
+    # and nothing the stranger tried changed it
+    page = owner.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert "my secret question" in page and "mine" not in page
+
+
+def test_a_disconnect_mid_answer_saves_the_partial_answer_as_interrupted(make_app):
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    response = client.post("/messages", data={"message": "hello"}, buffered=False)
+    stream = iter(response.response)
+    for _ in range(5):  # comment, bubbles, then three pieces
+        next(stream)
+    response.close()
+    assert model.closed.wait(5)
+    [(content, outcome)] = stored_answers(app)
+    assert outcome == "interrupted"
+    assert content.startswith("p0 p1 p2 ")
+
+
+def test_a_streaming_answer_is_checkpointed_and_shows_as_interrupted_elsewhere(make_app):
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
+    app = make_app(chat_model=model, checkpoint_seconds=0.05)
+    client = app.test_client()
+    response = client.post("/messages", data={"message": "hello"}, buffered=False)
+    stream = iter(response.response)
+    opening = next(stream).decode() + next(stream).decode()
+    conversation_id = re.search(r'name="conversation_id" value="([^"]+)"', opening).group(1)
+    for _ in range(20):
+        next(stream)
+    [(content, outcome)] = stored_answers(app)
+    assert outcome == "streaming" and content.startswith("p0 p1 ")
+    # a reload while it streams shows the saved part, marked interrupted
+    page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert "outcome-interrupted" in page and "p0 p1" in page
+    response.close()
+
+
+def test_failed_answers_are_stored_with_their_outcome(make_app):
+    model = ScriptedChatModel(pieces=["half ", "never"], fail_after=1)
+    app = make_app(chat_model=model)
+    conversation_id, body = send(app.test_client(), "hello")
+    assert "outcome-error" in decode_events(body)[-1]["data"]
+    assert stored_answers(app) == [("half ", "error")]
+
+
+def test_the_model_gets_bounded_history_but_the_transcript_stays_whole(make_app):
+    model = ScriptedChatModel(pieces=["ok"])
+    app = make_app(chat_model=model, history_max_turns=3)
+    client = app.test_client()
+    conversation_id, _ = send(client, "turn 1")
+    for n in (2, 3):
+        send(client, f"turn {n}", conversation_id)
+    assert [m.text for m in model.received[-1]] == ["turn 2", "ok", "turn 3"]
+    page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert all(f"turn {n}" in page for n in (1, 2, 3))
+
+
+def test_a_program_can_hold_a_conversation_through_the_api(make_app):
+    model = ScriptedChatModel(pieces=["answer"])
+    client = make_app(chat_model=model).test_client()
+    first = client.post("/api/chat", json={"message": "What is baseball?", "conversation_id": "new"})
+    conversation_id = first.json["conversation_id"]
+    assert first.headers["X-Conversation-Id"] == conversation_id
+    streamed = client.post("/api/chat/stream", json={"message": "More?", "conversation_id": conversation_id})
+    assert streamed.headers["X-Conversation-Id"] == conversation_id
+    assert streamed.get_data(as_text=True) == "answer"
+    assert [m.text for m in model.received[-1]] == ["What is baseball?", "answer", "More?"]
+    assert "More?" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
