@@ -1,4 +1,10 @@
-"""The chat page: transcripts, and the message POST that streams its answer back."""
+"""The chat page: transcripts, the message POST that streams its answer back,
+stop, regenerate, edit, rename and delete.
+
+With htmx (an `HX-Request` header) a message POST answers with an event
+stream; without JavaScript the same POST waits for the whole answer and
+redirects to the transcript, so the plain form works too.
+"""
 
 import secrets
 
@@ -9,8 +15,9 @@ from flask import (
 
 from app import store
 from app.db import session_for
-from app.exchanges import begin_exchange, stream_exchange
+from app.exchanges import NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, begin_exchange, stream_exchange
 from app.page_events import page_events
+from app.streaming import request_stop
 from app.turns import BadInput, check_message
 
 bp = Blueprint("chat", __name__)
@@ -27,41 +34,8 @@ def ensure_owner():
         session.permanent = True
 
 
-def chat_settings():
-    return current_app.config["CHAT"]
-
-
-@bp.get("/")
-def new_chat():
-    with session_for(current_app) as db:
-        conversations = store.list_conversations(db, session["owner"])
-    return render_template("chat.html", conversation=None, messages=[], conversations=conversations)
-
-
-@bp.get("/c/<conversation_id>")
-def show_conversation(conversation_id):
-    with session_for(current_app) as db:
-        conversation = owned_conversation(db, conversation_id)
-        messages = list(conversation.messages)
-        conversations = store.list_conversations(db, session["owner"])
-    return render_template("chat.html", conversation=conversation, messages=messages, conversations=conversations)
-
-
-@bp.post("/messages")
-def post_message():
-    config = chat_settings()
-    try:
-        text = check_message(request.form.get("message"), config.max_message_chars)
-    except BadInput as error:
-        return render_template("_composer_error.html", message=error.message), error.status
-
-    exchange = begin_exchange(request.form.get("conversation_id", ""), text)
-    opening_html = render_template("_exchange_start.html", exchange=exchange)
-    return Response(
-        stream_with_context(page_events(opening_html, exchange.answer, stream_exchange(exchange))),
-        mimetype="text/event-stream",
-        headers=STREAM_HEADERS,
-    )
+def from_htmx():
+    return request.headers.get("HX-Request") == "true"
 
 
 def owned_conversation(db, conversation_id):
@@ -69,6 +43,91 @@ def owned_conversation(db, conversation_id):
     if conversation is None:
         abort(404)
     return conversation
+
+
+def render_chat(conversation_id=None, error="", draft="", status=200):
+    with session_for(current_app) as db:
+        conversation = owned_conversation(db, conversation_id) if conversation_id else None
+        messages = list(conversation.messages) if conversation else []
+        conversations = store.list_conversations(db, session["owner"])
+    last_question_id, last_answer_id = store.last_ids(messages)
+    page = render_template(
+        "chat.html", conversation=conversation, messages=messages, conversations=conversations,
+        last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft,
+    )
+    return page, status
+
+
+@bp.get("/")
+def new_chat():
+    return render_chat()
+
+
+@bp.get("/c/<conversation_id>")
+def show_conversation(conversation_id):
+    return render_chat(conversation_id)
+
+
+def answer(conversation_id, text, mode):
+    """Stream the answer to htmx, or (no JavaScript) wait for it and redirect."""
+    exchange = begin_exchange(conversation_id, text, mode)
+    events = stream_exchange(exchange)
+    if not from_htmx():
+        for _event in events:
+            pass
+        return redirect(url_for("chat.show_conversation", conversation_id=exchange.conversation.id))
+    opening_html = render_template("_exchange_start.html", exchange=exchange)
+    return Response(
+        stream_with_context(page_events(opening_html, exchange.answer, events)),
+        mimetype="text/event-stream",
+        headers=STREAM_HEADERS,
+    )
+
+
+def refuse(error, conversation_id, draft):
+    if from_htmx():
+        return render_template("_composer_error.html", message=error.message), error.status
+    return render_chat(conversation_id, error=error.message, draft=draft, status=error.status)
+
+
+@bp.post("/messages")
+def post_message():
+    conversation_id = request.form.get("conversation_id", "")
+    draft = request.form.get("message", "")
+    try:
+        text = check_message(draft, current_app.config["CHAT"].max_message_chars)
+    except BadInput as error:
+        return refuse(error, conversation_id, draft)
+    return answer(conversation_id, text, NEW_ANSWER)
+
+
+@bp.post("/c/<conversation_id>/edit")
+def edit_last(conversation_id):
+    draft = request.form.get("message", "")
+    try:
+        text = check_message(draft, current_app.config["CHAT"].max_message_chars)
+    except BadInput as error:
+        return refuse(error, conversation_id, draft)
+    return answer(conversation_id, text, REDO_EXCHANGE)
+
+
+@bp.post("/c/<conversation_id>/regenerate")
+def regenerate(conversation_id):
+    try:
+        return answer(conversation_id, None, REDO_ANSWER)
+    except BadInput as error:
+        return refuse(error, conversation_id, "")
+
+
+@bp.post("/answers/<int:answer_id>/stop")
+def stop_answer(answer_id):
+    with session_for(current_app) as db:
+        if not store.mark_stopped(db, session["owner"], answer_id):
+            abort(404)
+    # Ends the stream at once if it runs in this process; elsewhere it ends
+    # when it sees its client (which aborted) go away.
+    request_stop(answer_id)
+    return render_template("_stopped.html")
 
 
 @bp.post("/c/<conversation_id>/rename")

@@ -7,7 +7,7 @@ stream generator needs is loaded here, before the view returns; saving later
 opens its own sessions.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import abort, current_app, session
 
@@ -15,21 +15,28 @@ from app import store
 from app.db import session_for
 from app.models import Conversation, Message
 from app.streaming import stream_reply, with_checkpoints
-from app.turns import bound_turns, to_chat_messages
+from app.turns import BadInput, bound_turns, to_chat_messages
+
+NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE = "new", "redo-answer", "redo-exchange"
 
 
 @dataclass
 class Exchange:
     conversation: Conversation
-    question: Message
+    question: Message | None  # None when the last question is answered again
     answer: Message
     is_new: bool
     model_messages: list
+    removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
-def begin_exchange(conversation_id, text):
-    """Start an exchange in the caller's conversation `conversation_id`
-    (404 if it is not theirs), or in a new one if it is empty."""
+def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
+    """Start an exchange in the caller's conversation `conversation_id` (404
+    if it is not theirs), or in a new one if it is empty.
+
+    REDO_ANSWER answers the last question again (text is None); REDO_EXCHANGE
+    replaces the last question and its answer with `text`.
+    """
     config = current_app.config["CHAT"]
     owner = session["owner"]
     with session_for(current_app) as db:
@@ -39,9 +46,16 @@ def begin_exchange(conversation_id, text):
         is_new = conversation is None
         if is_new:
             conversation = store.start_conversation(db, owner, text)
+        removed = []
+        if mode == REDO_ANSWER:
+            removed, question = store.drop_last_answer(db, conversation)
+            if question is None:
+                raise BadInput(400, "There is no question to answer again.")
+        elif mode == REDO_EXCHANGE:
+            removed = store.drop_last_exchange(db, conversation)
         question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
         turns = bound_turns(store.conversation_turns(conversation), config.history_max_turns, config.history_max_chars)
-    return Exchange(conversation, question, answer, is_new, to_chat_messages(turns))
+    return Exchange(conversation, question, answer, is_new, to_chat_messages(turns), removed)
 
 
 def stream_exchange(exchange):
@@ -51,7 +65,7 @@ def stream_exchange(exchange):
     save_partial, save_finished = _answer_savers(exchange.answer.id)
     events = stream_reply(
         current_app.extensions["chat_model"], exchange.model_messages, config.heartbeat_seconds,
-        on_finish=save_finished,
+        on_finish=save_finished, stop_key=exchange.answer.id,
     )
     return with_checkpoints(events, save_partial, config.checkpoint_seconds)
 

@@ -2,42 +2,61 @@
 
 Each SSE message carries an HTML fragment that htmx 4's hx-sse extension swaps
 in: the first goes to the form's target (the transcript); the rest are
-`<hx-partial>`s aimed at the answer's own bubble. Pieces are escaped text, so
-the per-piece cost does not depend on the answer's length.
+`<hx-partial>`s aimed at the answer's own bubble. While the answer streams,
+finished markdown blocks are rendered once each and the unfinished tail is
+escaped text (see rendering.BlockSplitter); at the end the whole answer is
+rendered in place.
 """
 
 from flask import render_template
 
-from app.rendering import escape_text
+from app.rendering import BlockSplitter, escape_text, render_markdown
 from app.sse import frame_comment, frame_event
 from app.store import apply_finished
 from app.streaming import Heartbeat, Piece
 
 OPENING = frame_comment("stream open")
 PING = frame_comment("ping")
+ANNOUNCEMENTS = {
+    "complete": "Answer complete.",
+    "error": "The answer failed.",
+    "stopped": "Answer stopped.",
+    "interrupted": "Answer interrupted.",
+}
 
 
-def piece_event(answer_id, text):
+def partial(target, swap, html):
+    return f'<hx-partial hx-target="{target}" hx-swap="{swap}">{html}</hx-partial>'
+
+
+def piece_event(answer_id, splitter, text):
+    blocks = splitter.feed(text)
+    if not blocks:
+        return frame_event(partial(f"#m-{answer_id}-text", "beforeend", escape_text(text)))
+    rendered = "".join(render_markdown(block) for block in blocks)
     return frame_event(
-        f'<hx-partial hx-target="#m-{answer_id}-text" hx-swap="beforeend">{escape_text(text)}</hx-partial>'
+        partial(f"#m-{answer_id}-blocks", "beforeend", rendered)
+        + partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail))
     )
 
 
-def replace_message_event(message):
-    html = render_template("_message.html", message=message)
-    return frame_event(f'<hx-partial hx-target="#m-{message.id}" hx-swap="outerHTML">{html}</hx-partial>')
+def final_event(message):
+    html = render_template("_message.html", message=message, last_answer_id=message.id)
+    announcement = ANNOUNCEMENTS.get(message.outcome, "")
+    return frame_event(partial(f"#m-{message.id}", "outerHTML", html) + partial("#announcer", "innerHTML", announcement))
 
 
 def page_events(opening_html, answer, reply_events):
     """SSE text for the page: a comment at once, the new bubbles, the pieces,
     heartbeats, then the finished answer rendered in place of the stream."""
     yield OPENING
-    yield frame_event(opening_html)
+    yield frame_event(opening_html + partial("#announcer", "innerHTML", "Answer started."))
+    splitter = BlockSplitter()
     for event in reply_events:
         if isinstance(event, Piece):
-            yield piece_event(answer.id, event.text)
+            yield piece_event(answer.id, splitter, event.text)
         elif isinstance(event, Heartbeat):
             yield PING
         else:
             apply_finished(answer, event)
-            yield replace_message_event(answer)
+            yield final_event(answer)

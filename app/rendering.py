@@ -1,25 +1,50 @@
 """Turning model and user text into safe HTML.
 
 Nothing from the model or the user is trusted as HTML: streamed pieces are
-escaped, and finished answers are rendered as markdown with raw HTML disabled
-and then sanitised again with an allow-list (nh3), so a `<script>`, an
-`onerror=` or a `javascript:` link can only ever show as text.
+escaped, and finished text is rendered as markdown with raw HTML disabled and
+then sanitised again with an allow-list (nh3), so a `<script>`, an `onerror=`
+or a `javascript:` link can only ever show as text. Code blocks are
+highlighted on the server with Pygments.
 """
 
 import html
+import re
 
 import nh3
 from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+_formatter = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code, lang, _attrs):
+    try:
+        lexer = get_lexer_by_name(lang.strip()) if lang.strip() else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return ""  # markdown-it escapes it as plain code
+    return highlight(code, lexer, _formatter)
+
+
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
+    .enable("table")
+    .enable("strikethrough")
+)
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
     "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "span",
 }
 # No <img>: a picture from the model would load a URL the model chose.
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "span": {"class"}}
+_PRE = re.compile(r"<pre>(.*?)</pre>", re.S)
+_COPY_BUTTON = '<button type="button" class="copy-button" data-copy="code">Copy code</button>'
 
 
 def escape_text(text):
@@ -32,12 +57,57 @@ def escape_text(text):
 
 
 def render_markdown(text):
-    """Markdown to sanitised HTML."""
-    rendered = _markdown.render(text)
-    return nh3.clean(
-        rendered,
+    """Markdown to sanitised HTML; each code block gets a copy button.
+
+    The button is added after sanitising: it is our markup, not the model's.
+    """
+    clean = nh3.clean(
+        _markdown.render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    return _PRE.sub(lambda m: f'<div class="code-block">{_COPY_BUTTON}<pre class="highlight">{m.group(1)}</pre></div>', clean)
+
+
+class BlockSplitter:
+    """Cuts streamed text into finished markdown blocks and an unfinished tail.
+
+    A block ends at a blank line outside a code fence, or at a closing fence.
+    While an answer streams, finished blocks are rendered once each and the
+    tail is shown as escaped text, so the work per piece depends on the piece,
+    not on the length of the answer, and rendered text never changes under
+    the reader's eyes.
+    """
+
+    def __init__(self):
+        self._lines = []  # complete lines of the unfinished block
+        self._partial = ""  # the line being written
+        self._in_fence = False
+
+    def feed(self, piece):
+        """Add a piece; return the blocks it finished (markdown source), in order."""
+        finished = []
+        *complete, self._partial = (self._partial + piece).split("\n")
+        for line in complete:
+            if line.lstrip().startswith(("```", "~~~")):
+                self._in_fence = not self._in_fence
+                self._lines.append(line)
+                if not self._in_fence:
+                    finished.append(self._take())
+            elif not line.strip() and not self._in_fence:
+                if self._lines:
+                    finished.append(self._take())
+            else:
+                self._lines.append(line)
+        return finished
+
+    @property
+    def tail(self):
+        """The unfinished block as plain text."""
+        return "".join(line + "\n" for line in self._lines) + self._partial
+
+    def _take(self):
+        block, self._lines = "\n".join(self._lines), []
+        return block

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from app.models import Conversation, Message, utcnow
+from app.streaming import STOPPED
 
 TITLE_CHARS = 60
 STREAMING = "streaming"
@@ -38,10 +39,10 @@ def start_conversation(session, owner_id, first_message):
 
 
 def add_exchange(session, conversation, user_text, model_label):
-    """Save the user's turn and an empty answer marked streaming; return both."""
-    question = Message(role="user", content=user_text)
+    """Save the user's turn (unless None) and an empty answer marked streaming."""
+    question = Message(role="user", content=user_text) if user_text is not None else None
     answer = Message(role="assistant", outcome=STREAMING, model=model_label)
-    conversation.messages.extend([question, answer])
+    conversation.messages.extend([m for m in (question, answer) if m is not None])
     conversation.updated_at = utcnow()
     session.commit()
     return question, answer
@@ -70,8 +71,55 @@ def save_answer(session, answer_id, finished):
     answer = session.get(Message, answer_id)
     if answer is None:  # the conversation was deleted meanwhile
         return
+    # A Stop handled by another process marks the answer first; the stream
+    # then only sees its client go away.
+    stopped_elsewhere = answer.outcome == STOPPED and finished.outcome == INTERRUPTED
     apply_finished(answer, finished)
+    if stopped_elsewhere:
+        answer.outcome = STOPPED
     session.commit()
+
+
+def mark_stopped(session, owner_id, answer_id):
+    """Mark the owner's streaming answer stopped; False if it is not theirs."""
+    answer = session.get(Message, answer_id)
+    if answer is None or answer.role != "assistant" or answer.conversation.owner_id != owner_id:
+        return False
+    if answer.outcome == STREAMING:
+        answer.outcome = STOPPED
+        session.commit()
+    return True
+
+
+def last_ids(messages):
+    """(id of the last question, id of the last answer) in a transcript."""
+    question = next((m.id for m in reversed(messages) if m.role == "user"), None)
+    answer = messages[-1].id if messages and messages[-1].role == "assistant" else None
+    return question, answer
+
+
+def drop_last_answer(session, conversation):
+    """Remove the last answer to answer its question again; (removed ids, question)."""
+    messages = conversation.messages
+    removed = []
+    if messages and messages[-1].role == "assistant":
+        removed.append(messages[-1].id)
+        session.delete(messages.pop())
+    question = messages[-1] if messages and messages[-1].role == "user" else None
+    return removed, question
+
+
+def drop_last_exchange(session, conversation):
+    """Remove the last question and its answer, to send an edited question; removed ids."""
+    messages = conversation.messages
+    removed = []
+    while messages:
+        message = messages.pop()
+        removed.append(message.id)
+        session.delete(message)
+        if message.role == "user":
+            break
+    return removed
 
 
 def apply_finished(answer, finished):

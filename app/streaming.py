@@ -49,6 +49,21 @@ class Finished:
 
 HEARTBEAT = Heartbeat()
 _END = object()
+_STOP = object()
+
+# Answers streaming in this process, by the key their caller gave, so that a
+# Stop request handled by this process can end one at once.
+_live_readers = {}
+
+
+def request_stop(key):
+    """Stop the answer streaming here under `key`; False if it is not here."""
+    reader = _live_readers.get(key)
+    if reader is None:
+        return False
+    reader.stop()
+    reader.queue.put(_STOP)
+    return True
 
 
 def chunk_text(chunk):
@@ -107,16 +122,19 @@ class _ModelReader:
                 log.info("model stream closed after %d pieces: client gone", self.pieces_read)
 
 
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None):
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None):
     """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
     and last a `Finished` with the whole text and how it ended.
 
     Closing this generator early (the client went away) stops the model stream.
     `on_finish(Finished)` is called exactly once however the answer ends, also
     on a close, where the outcome is INTERRUPTED: that is where callers save.
+    `request_stop(stop_key)` ends it with the outcome STOPPED.
     """
     started = time.monotonic()
     reader = _ModelReader(model, messages)
+    if stop_key is not None:
+        _live_readers[stop_key] = reader
     parts, first_piece_at, result = [], None, None
 
     def finish(outcome, error=""):
@@ -137,6 +155,9 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None):
             if item is _END:
                 yield finish(COMPLETE)
                 return
+            if item is _STOP:
+                yield finish(STOPPED)
+                return
             if isinstance(item, BaseException):
                 log.error("model failed after %d pieces", len(parts), exc_info=item)
                 yield finish(ERROR, public_error_message(item))
@@ -147,6 +168,8 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None):
             yield Piece(item)
     finally:
         reader.stop()
+        if stop_key is not None:
+            _live_readers.pop(stop_key, None)
         if result is None:
             finish(INTERRUPTED)
 

@@ -9,6 +9,10 @@ import pytest
 from app import create_app
 
 IN_CI = os.environ.get("CI") == "true"
+# What htmx sends: the page routes answer it with an event stream.
+HTMX = {"HX-Request": "true"}
+# How a streamed piece of an answer starts on the page route (app/page_events.py).
+PIECE_MARK = b'-text" hx-swap="beforeend">'
 
 
 def skip_or_fail(reason):

@@ -7,10 +7,11 @@ from app.db import session_for
 from app.models import Message
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events
+from tests.conftest import HTMX
 
 
 def send(client, message, conversation_id=""):
-    response = client.post("/messages", data={"message": message, "conversation_id": conversation_id}, buffered=False)
+    response = client.post("/messages", headers=HTMX, data={"message": message, "conversation_id": conversation_id}, buffered=False)
     body = "".join(chunk.decode() for chunk in response.response)
     return re.search(r'name="conversation_id" value="([^"]+)"', body).group(1), body
 
@@ -53,7 +54,7 @@ def test_another_browser_gets_404_for_everything(app):
     owner, stranger = app.test_client(), app.test_client()
     conversation_id, _ = send(owner, "my secret question")
     assert stranger.get(f"/c/{conversation_id}").status_code == 404
-    assert stranger.post("/messages", data={"message": "hi", "conversation_id": conversation_id}).status_code == 404
+    assert stranger.post("/messages", headers=HTMX, data={"message": "hi", "conversation_id": conversation_id}).status_code == 404
     assert stranger.post(f"/c/{conversation_id}/rename", data={"title": "mine"}).status_code == 404
     assert stranger.post(f"/c/{conversation_id}/delete").status_code == 404
     api = stranger.post("/api/chat", json={"message": "hi", "conversation_id": conversation_id})
@@ -68,7 +69,7 @@ def test_a_disconnect_mid_answer_saves_the_partial_answer_as_interrupted(make_ap
     model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
     app = make_app(chat_model=model)
     client = app.test_client()
-    response = client.post("/messages", data={"message": "hello"}, buffered=False)
+    response = client.post("/messages", headers=HTMX, data={"message": "hello"}, buffered=False)
     stream = iter(response.response)
     for _ in range(5):  # comment, bubbles, then three pieces
         next(stream)
@@ -83,7 +84,7 @@ def test_a_streaming_answer_is_checkpointed_and_shows_as_interrupted_elsewhere(m
     model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
     app = make_app(chat_model=model, checkpoint_seconds=0.05)
     client = app.test_client()
-    response = client.post("/messages", data={"message": "hello"}, buffered=False)
+    response = client.post("/messages", headers=HTMX, data={"message": "hello"}, buffered=False)
     stream = iter(response.response)
     opening = next(stream).decode() + next(stream).decode()
     conversation_id = re.search(r'name="conversation_id" value="([^"]+)"', opening).group(1)

@@ -5,6 +5,7 @@ import time
 import requests
 
 from deploy.stack import gunicorn
+from tests.conftest import PIECE_MARK, HTMX
 
 
 def arrival_times(response):
@@ -36,12 +37,12 @@ def test_text_stream_through_gunicorn_arrives_piece_by_piece(tmp_path):
 def test_page_stream_through_gunicorn_arrives_piece_by_piece(tmp_path):
     env = {"CHAT_FAKE_CHUNKS": "5", "CHAT_FAKE_CHUNK_MS": "300"}
     with gunicorn(tmp_path, env) as (base, _log, _process):
-        with requests.post(f"{base}/messages", data={"message": "abcdefghij"}, stream=True, timeout=30) as r:
+        with requests.post(f"{base}/messages", headers=HTMX, data={"message": "abcdefghij"}, stream=True, timeout=30) as r:
             assert r.headers["Content-Type"].startswith("text/event-stream")
             arrivals = arrival_times(r)
-    pieces = [chunk for _, chunk in arrivals if b'hx-swap="beforeend"' in chunk]
+    pieces = [chunk for _, chunk in arrivals if PIECE_MARK in chunk]
     assert len(pieces) == 5
-    assert_spread_out([(t, c) for t, c in arrivals if b'hx-swap="beforeend"' in c], 0.3)
+    assert_spread_out([(t, c) for t, c in arrivals if PIECE_MARK in c], 0.3)
 
 
 def test_a_misconfiguration_stops_start_up_with_one_line(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.conftest import HTMX, skip_or_fail
 from tests.sse_client import decode_events
 
 
@@ -32,5 +32,5 @@ def test_gemma_streams_a_real_answer_in_several_pieces(local_app):
 def test_the_page_says_the_local_model_is_answering(local_app):
     client = local_app.test_client()
     assert "Local · gemma-3-270m" in client.get("/").get_data(as_text=True)
-    body = "".join(c.decode() for c in client.post("/messages", data={"message": "Hi!"}, buffered=False).response)
+    body = "".join(c.decode() for c in client.post("/messages", headers=HTMX, data={"message": "Hi!"}, buffered=False).response)
     assert "outcome-complete" in decode_events(body)[-1]["data"]

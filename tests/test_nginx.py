@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn, nginx
-from tests.conftest import skip_or_fail
+from tests.conftest import PIECE_MARK, HTMX, skip_or_fail
 from tests.sse_client import decode_events
 from tests.test_gunicorn import arrival_times, assert_spread_out
 
@@ -58,10 +58,10 @@ def test_text_pieces_stay_spaced_through_nginx(stack):
 def test_page_pieces_stay_spaced_through_nginx(stack):
     url, _log, _ = stack(SPACED)
     headers = {"Accept-Encoding": "gzip"}
-    with requests.post(f"{url}/messages", data={"message": "abcdefghij"}, headers=headers, stream=True, timeout=30) as r:
+    with requests.post(f"{url}/messages", data={"message": "abcdefghij"}, headers={**HTMX, **headers}, stream=True, timeout=30) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
         assert "Content-Encoding" not in r.headers, "event streams are never gzipped"
-        arrivals = [(t, c) for t, c in arrival_times(r) if b'hx-swap="beforeend"' in c]
+        arrivals = [(t, c) for t, c in arrival_times(r) if PIECE_MARK in c]
     assert len(arrivals) == 5
     assert_spread_out(arrivals, 0.3)
 
@@ -78,7 +78,7 @@ def test_static_files_are_served_by_nginx_with_long_caching(stack):
 def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
     env = {"CHAT_FAKE_CHUNKS": "2", "CHAT_FAKE_TTFT_MS": "3500", "CHAT_HEARTBEAT_SECONDS": "0.5"}
     url, _log, _ = stack(env, read_timeout="2s")
-    with requests.post(f"{url}/messages", data={"message": "silence"}, stream=True, timeout=30) as r:
+    with requests.post(f"{url}/messages", headers=HTMX, data={"message": "silence"}, stream=True, timeout=30) as r:
         body = b"".join(r.iter_content(chunk_size=None)).decode()
     assert body.count(": ping") >= 4
     assert "outcome-complete" in decode_events(body)[-1]["data"]
@@ -91,12 +91,15 @@ def test_a_client_that_disconnects_through_nginx_closes_the_model_stream(stack):
     sock = socket.create_connection((host, int(port)))
     body = "message=" + "x" * 200
     sock.sendall(
-        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nHX-Request: true\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
         f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
     )
     received = b""
-    while received.count(b'hx-swap="beforeend"') < 3:
-        received += sock.recv(65536)
+    while received.count(PIECE_MARK) < 3:
+        data = sock.recv(65536)
+        assert data, f"the stream ended early: {received[-500:]!r}"
+        received += data
     sock.close()
     deadline = time.monotonic() + 10
     while "client gone" not in log.read_text() and time.monotonic() < deadline:

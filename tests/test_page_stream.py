@@ -5,10 +5,11 @@ import re
 from app.providers import fake
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import comments, decode_events
+from tests.conftest import HTMX
 
 
 def post(client, message, **form):
-    return client.post("/messages", data={"message": message, **form}, buffered=False)
+    return client.post("/messages", headers=HTMX, data={"message": message, **form}, buffered=False)
 
 
 def chunks_of(response):
@@ -16,7 +17,7 @@ def chunks_of(response):
 
 
 def piece_texts(events):
-    return [m.group(1) for e in events for m in [re.search(r'hx-swap="beforeend">(.*)</hx-partial>', e["data"], re.S)] if m]
+    return [m.group(1) for e in events for m in [re.fullmatch(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*)</hx-partial>', e["data"], re.S)] if m]
 
 
 def test_the_answer_streams_in_several_chunks_in_order(make_app):
@@ -46,7 +47,7 @@ def test_user_and_model_text_are_escaped(make_app):
 
 
 def test_an_empty_message_is_refused_with_a_clear_message(client):
-    response = client.post("/messages", data={"message": "   "})
+    response = client.post("/messages", headers=HTMX, data={"message": "   "})
     assert response.status_code == 400
     assert b'hx-target="#composer-error"' in response.data
     assert b"Please type a message" in response.data
@@ -54,7 +55,7 @@ def test_an_empty_message_is_refused_with_a_clear_message(client):
 
 def test_an_oversized_message_is_refused_with_a_clear_message(make_app):
     client = make_app(max_message_chars=100).test_client()
-    response = client.post("/messages", data={"message": "x" * 101})
+    response = client.post("/messages", headers=HTMX, data={"message": "x" * 101})
     assert response.status_code == 413
     assert b"the limit is 100" in response.data
 

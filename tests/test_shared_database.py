@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
-from tests.conftest import postgres_admin_url, throwaway_postgres_database
+from tests.conftest import PIECE_MARK, HTMX, postgres_admin_url, throwaway_postgres_database
 
 
 def conversation_id_in(body):
@@ -23,10 +23,10 @@ def test_two_app_servers_share_one_postgresql(tmp_path):
         env = {"DATABASE_URL": url}
         with gunicorn(tmp_path, env) as (first, _, _p), gunicorn(tmp_path, env) as (second, _, _q):
             browser = requests.Session()  # one browser: its cookie works on both servers
-            body = browser.post(f"{first}/messages", data={"message": "started on one"}, timeout=30).text
+            body = browser.post(f"{first}/messages", headers=HTMX, data={"message": "started on one"}, timeout=30).text
             conversation_id = conversation_id_in(body)
             more = browser.post(
-                f"{second}/messages", data={"message": "continued on two", "conversation_id": conversation_id},
+                f"{second}/messages", headers=HTMX, data={"message": "continued on two", "conversation_id": conversation_id},
                 timeout=30,
             )
             assert more.status_code == 200 and "outcome-complete" in more.text
@@ -49,11 +49,11 @@ def test_a_worker_killed_mid_answer_leaves_the_conversation_readable(tmp_path, d
         base, _log, master = stack.enter_context(gunicorn(tmp_path, env))
         browser = requests.Session()
         message = "".join(f"w{i:02d} " for i in range(25))
-        with browser.post(f"{base}/messages", data={"message": message}, stream=True, timeout=30) as r:
+        with browser.post(f"{base}/messages", headers=HTMX, data={"message": message}, stream=True, timeout=30) as r:
             received = ""
             for chunk in r.iter_content(chunk_size=None):
                 received += chunk.decode()
-                if received.count('hx-swap="beforeend"') >= 20:
+                if received.count(PIECE_MARK.decode()) >= 20:
                     break
             [worker] = worker_pids(master)
             os.kill(worker, signal.SIGKILL)

@@ -14,6 +14,7 @@ from app.api import ERROR_MARKER
 from app.streaming import public_error_message
 from tests.sse_client import comments, decode_events
 from tests.vertex_standin import Script, VertexStandIn
+from tests.conftest import HTMX
 
 pytestmark = pytest.mark.filterwarnings(
     # ChatVertexAI is deprecated in langchain-google-vertexai 3.2 (see app/providers/vertexai.py).
@@ -58,7 +59,7 @@ def client(vertex_app):
 
 
 def post_message(client, message, **form):
-    return client.post("/messages", data={"message": message, **form}, buffered=False)
+    return client.post("/messages", headers=HTMX, data={"message": message, **form}, buffered=False)
 
 
 def post_text(client, message):

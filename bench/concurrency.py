@@ -1,0 +1,530 @@
+"""Many simultaneous answers through the production stack, fake provider.
+
+    .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
+        [--route api|page|both] [--worker-class gevent|gthread] [--workers 2]
+        [--threads T] [--direct] [--json out.json]
+
+Starts gunicorn with the project's gunicorn.conf.py behind nginx rendered from
+deploy/nginx.conf (deploy.stack; `--direct` skips nginx), a fresh stack and
+SQLite file for each route and N. The fake provider plays a Gemini-like
+answer: 300 ms to the first piece, then 59 more pieces 50 ms apart (ideal
+total 0.3 + 59 x 0.05 = 3.25 s). N streams are opened at once by the asyncio
+load generator in bench/loadgen.py (raw sockets, HTTP/1.1, every piece
+timestamped on arrival), on `POST /api/chat/stream` and/or on the page route
+`POST /messages` (htmx, text/event-stream). Each stream has a timeout and the
+script stops by itself.
+
+Per N, the median over `--runs` runs of:
+  first piece - request start - TTFT         p50, p99 (ms)
+  gap between pieces - model gap             p50, p99, max (ms)
+  stream total / ideal total                 p50, p99
+  complete and byte-exact streams            out of N (worst run)
+  server memory                              peak sum of RSS of gunicorn master + workers
+  server CPU per piece                       utime+stime of gunicorn (and nginx) over the
+                                             run / pieces delivered (µs)
+  load generator                             its CPU share of one core, worst loop lag
+
+The load generator runs on the same machine as the servers and competes with
+them for the CPU: read the figures as an upper bound on what the servers cost.
+
+`--profile PY_SPY` adds one more run per N (not counted) with
+`PY_SPY record --format raw` attached to every gunicorn worker; the folded
+stacks go to `--profile-dir` and the hottest functions are printed.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from loadgen import make_message, raise_fd_limit, run_streams
+from servers import gunicorn, nginx
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- /proc ------------------------------------------------------------------
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def machine_busy_seconds():
+    """CPU seconds all processes have used (every core), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def self_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_bytes(pid):
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+    except OSError:
+        return 0
+
+
+def pss_bytes(pid):
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class ProcessGroup:
+    """A master and its children (re-read each time: workers may be replaced)."""
+
+    def __init__(self, master):
+        self.master = master
+
+    def pids(self):
+        return [self.master, *children(self.master)]
+
+    def cpu(self):
+        return {pid: cpu_seconds(pid) or 0.0 for pid in self.pids()}
+
+
+def cpu_delta(before, after):
+    # A worker that appeared during the run counts from zero; one that went
+    # away is lost (reported by the worker count).
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+# --- the stack -----------------------------------------------------------------
+
+
+def server_env(args):
+    env = {
+        "CHAT_PROVIDER": "fake",
+        "CHAT_FAKE_TTFT_MS": str(args.ttft_ms),
+        "CHAT_FAKE_CHUNK_MS": str(args.chunk_ms),
+        "CHAT_FAKE_CHUNKS": str(args.chunks),
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_WORKER_CLASS": args.worker_class,
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+    if not args.direct:
+        env["CHAT_PROXY_HOPS"] = "1"
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    if args.worker_connections:
+        env["GUNICORN_WORKER_CONNECTIONS"] = str(args.worker_connections)
+    if args.access_log is not None:
+        env["GUNICORN_ACCESS_LOG"] = args.access_log
+    return env
+
+
+def nginx_master(prefix, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return int((prefix / "nginx.pid").read_text().strip())
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    return None
+
+
+def set_own_nice(value):
+    """Nice value of this thread only (Linux: per thread), so the servers,
+    started while it is 0, keep 0. Lowering it needs CAP_SYS_NICE; best effort."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, value)
+    except OSError:
+        pass
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@contextmanager
+def production_stack(args):
+    """Yields (host, port, gunicorn ProcessGroup, nginx ProcessGroup or None, gunicorn log)."""
+    set_own_nice(0)  # children inherit it
+    with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp, ExitStack() as stack:
+        tmp_path = Path(tmp)
+        base, log, process = stack.enter_context(gunicorn(tmp_path, server_env(args)))
+        proxy = None
+        if not args.direct:
+            base, prefix = stack.enter_context(nginx(tmp_path, [base]))
+            master = nginx_master(prefix)
+            proxy = ProcessGroup(master) if master else None
+        host, port = base.removeprefix("http://").split(":")
+        app = ProcessGroup(process.pid)
+        deadline = time.monotonic() + 30
+        while len(app.pids()) < args.workers + 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        args.client_nice_applied = set_own_nice(args.client_nice)
+        try:
+            yield host, int(port), app, proxy, log
+        finally:
+            set_own_nice(0)
+
+
+# --- one run -------------------------------------------------------------------
+
+
+def quantile(values, q):
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def others_load(app, proxy, seconds=1.0):
+    """Cores used by processes other than the stack and this script, over `seconds`."""
+    groups = [g for g in (app, proxy) if g]
+    before = [g.cpu() for g in groups]
+    busy, own = machine_busy_seconds(), self_cpu_seconds()
+    time.sleep(seconds)
+    ours = sum(cpu_delta(b, g.cpu()) for b, g in zip(before, groups)) + self_cpu_seconds() - own
+    return max(0.0, machine_busy_seconds() - busy - ours) / seconds
+
+
+def wait_for_quiet(args, app, proxy):
+    """Up to --wait-idle seconds for the rest of the machine to go quiet (the
+    machine may be shared); returns the load seen last."""
+    deadline = time.monotonic() + args.wait_idle
+    load = others_load(app, proxy)
+    while load > args.idle_threshold and time.monotonic() < deadline:
+        load = others_load(app, proxy, 2.0)
+    if load > args.idle_threshold and args.wait_idle:
+        print(f"  (other processes still use {load:.2f} cores; measuring anyway)", flush=True)
+    return load
+
+
+def one_run(args, host, port, app, proxy, route, n, run_index):
+    ttft, gap = args.ttft_ms / 1000, args.chunk_ms / 1000
+    ideal = ttft + (args.chunks - 1) * gap
+    messages = [make_message(i, args.message_chars, seed=f"{route}-{n}-{run_index}") for i in range(n)]
+
+    peak = {"rss": 0, "pss": 0, "samples": 0}
+
+    def sample():
+        pids = app.pids()
+        peak["rss"] = max(peak["rss"], sum(rss_bytes(pid) for pid in pids))
+        peak["samples"] += 1
+        if peak["samples"] % 10 == 1:  # smaps_rollup costs more: every 10th sample
+            peak["pss"] = max(peak["pss"], sum(pss_bytes(pid) for pid in pids))
+
+    idle_rss = sum(rss_bytes(pid) for pid in app.pids())
+    app_before = app.cpu()
+    proxy_before = proxy.cpu() if proxy else {}
+    busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
+    results, generator = asyncio.run(
+        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample)
+    )
+    app_cpu = cpu_delta(app_before, app.cpu())
+    proxy_cpu = cpu_delta(proxy_before, proxy.cpu()) if proxy else None
+    busy = machine_busy_seconds() - busy_before
+    others = busy - app_cpu - (proxy_cpu or 0) - (self_cpu_seconds() - self_before)
+    sample()
+
+    first, first_byte, gaps, totals, errors = [], [], [], [], Counter()
+    pieces = 0
+    for r in results:
+        arrivals = r["arrivals"]
+        pieces += len(arrivals)
+        if arrivals:
+            first.append((arrivals[0] - ttft) * 1000)
+            gaps.extend((b - a - gap) * 1000 for a, b in zip(arrivals, arrivals[1:]))
+        if r["first_byte"] is not None:
+            first_byte.append(r["first_byte"] * 1000)
+        if r["complete"] and r["total"] is not None:
+            totals.append(r["total"] / ideal)
+        if r["error"]:
+            errors[r["error"][:80]] += 1
+        elif not r["exact"]:
+            errors["not byte-exact"] += 1
+    return {
+        "route": route,
+        "n": n,
+        "run": run_index,
+        "complete": sum(r["complete"] for r in results),
+        "exact": sum(r["exact"] for r in results),
+        "pieces": pieces,
+        "expected_pieces": sum(r["expected_pieces"] for r in results),
+        "first_piece_over_ttft_p50_ms": quantile(first, 0.5),
+        "first_piece_over_ttft_p99_ms": quantile(first, 0.99),
+        "first_piece_over_ttft_max_ms": max(first, default=math.nan),
+        "first_byte_p50_ms": quantile(first_byte, 0.5),
+        "first_byte_p99_ms": quantile(first_byte, 0.99),
+        "gap_over_model_p50_ms": quantile(gaps, 0.5),
+        "gap_over_model_p99_ms": quantile(gaps, 0.99),
+        "gap_over_model_max_ms": max(gaps, default=math.nan),
+        "total_ratio_p50": quantile(totals, 0.5),
+        "total_ratio_p99": quantile(totals, 0.99),
+        "total_ratio_max": max(totals, default=math.nan),
+        "ideal_seconds": ideal,
+        "server_idle_rss_mb": idle_rss / 2**20,
+        "server_peak_rss_mb": peak["rss"] / 2**20,
+        "server_peak_pss_mb": peak["pss"] / 2**20,
+        "server_cpu_seconds": app_cpu,
+        "server_cpu_us_per_piece": 1e6 * app_cpu / pieces if pieces else math.nan,
+        "nginx_cpu_seconds": proxy_cpu,
+        "nginx_cpu_us_per_piece": (1e6 * proxy_cpu / pieces) if (proxy_cpu is not None and pieces) else None,
+        "server_processes": len(app.pids()),
+        # everything else on the machine meanwhile (other people's tests...), in cores
+        "machine_busy_cores": busy / generator["wall_seconds"],
+        "other_processes_cores": max(0.0, others) / generator["wall_seconds"],
+        "loadgen_cpu_share": generator["cpu_share"],
+        "loadgen_loop_lag_p99_ms": generator["loop_lag_p99_ms"],
+        "loadgen_loop_lag_max_ms": generator["loop_lag_max_ms"],
+        "wall_seconds": generator["wall_seconds"],
+        "errors": dict(errors.most_common(5)),
+    }
+
+
+def median_of(runs):
+    """Medians over runs, except the counts of complete/exact streams: the worst run."""
+    summary = {"route": runs[0]["route"], "n": runs[0]["n"], "runs": len(runs)}
+    for key, value in runs[0].items():
+        if key in summary or key == "run" or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        values = [r[key] for r in runs if r[key] is not None and not (isinstance(r[key], float) and math.isnan(r[key]))]
+        if key in ("complete", "exact", "pieces"):
+            summary[key] = min(r[key] for r in runs)
+        else:
+            summary[key] = statistics.median(values) if values else math.nan
+    if runs[0]["nginx_cpu_us_per_piece"] is not None:
+        summary["nginx_cpu_us_per_piece"] = statistics.median(r["nginx_cpu_us_per_piece"] for r in runs)
+    errors = Counter()
+    for r in runs:
+        errors.update(r["errors"])
+    summary["errors"] = dict(errors)
+    return summary
+
+
+# --- profiling ------------------------------------------------------------------
+
+
+def profile_run(args, host, port, app, route, n, tag):
+    """One extra run with py-spy attached to each worker; returns the top self-time functions."""
+    out_dir = Path(args.profile_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    duration = int(args.ttft_ms / 1000 + args.chunks * args.chunk_ms / 1000 + 8)
+    spies = []
+    for pid in children(app.master):
+        out = out_dir / f"{tag}-{route}-n{n}-pid{pid}.txt"
+        spies.append((out, subprocess.Popen(
+            [args.profile, "record", "--pid", str(pid), "--format", "raw", "--rate", str(args.profile_rate),
+             *(["--native"] if args.profile_native else []),
+             "--duration", str(duration), "--nonblocking", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )))
+    time.sleep(1.5)  # py-spy attaches
+    one_run(args, host, port, app, None, route, n, run_index=99)
+    for _out, spy in spies:
+        try:
+            spy.wait(timeout=duration + 30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+    return [out for out, _ in spies if out.exists()]
+
+
+def summarize_profile(files, top=25):
+    """Self and inclusive sample counts per function from py-spy's folded stacks."""
+    own, inclusive, total = Counter(), Counter(), 0
+    for path in files:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            count = int(count)
+            frames = stack.split(";")
+            total += count
+            own[frames[-1]] += count
+            for frame in set(frames):
+                inclusive[frame] += count
+    return total, own.most_common(top), inclusive.most_common(top * 2)
+
+
+# --- output ----------------------------------------------------------------------
+
+
+def fmt(value, digits=1):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+COLUMNS = [
+    ("route", 5), ("N", 5), ("1st p50", 8), ("1st p99", 8), ("gap p50", 8), ("gap p99", 8), ("gap max", 8),
+    ("tot p50", 8), ("tot p99", 8), ("complete", 10), ("exact", 10), ("RSS MB", 7), ("us/pc", 7),
+    ("ngx us", 7), ("gen cpu", 8), ("gen lag", 8), ("others", 7),
+]
+
+
+def table(summaries):
+    lines = ["  ".join(name.rjust(width) for name, width in COLUMNS)]
+    for s in summaries:
+        cells = [
+            s["route"], str(s["n"]),
+            fmt(s["first_piece_over_ttft_p50_ms"]), fmt(s["first_piece_over_ttft_p99_ms"]),
+            fmt(s["gap_over_model_p50_ms"]), fmt(s["gap_over_model_p99_ms"]), fmt(s["gap_over_model_max_ms"]),
+            fmt(s["total_ratio_p50"], 3), fmt(s["total_ratio_p99"], 3),
+            f"{s['complete']}/{s['n']}", f"{s['exact']}/{s['n']}",
+            fmt(s["server_peak_rss_mb"], 0), fmt(s["server_cpu_us_per_piece"], 0),
+            fmt(s.get("nginx_cpu_us_per_piece"), 0),
+            f"{100 * s['loadgen_cpu_share']:.0f}%", fmt(s["loadgen_loop_lag_max_ms"]),
+            fmt(s["other_processes_cores"], 2),
+        ]
+        lines.append("  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, COLUMNS)))
+    return "\n".join(lines)
+
+
+LEGEND = """\
+1st: first piece - request start - TTFT (ms); gap: gap between pieces - model gap (ms);
+tot: stream total / ideal; complete, exact: worst run; RSS MB: peak sum of gunicorn RSS;
+us/pc: gunicorn CPU (utime+stime) per piece delivered; ngx us: nginx CPU per piece;
+gen cpu / gen lag: load generator's share of one core and its worst event-loop lag (ms);
+others: cores used meanwhile by every other process on the machine.
+Medians over runs."""
+
+
+def machine():
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model or platform.machine()}, Python {platform.python_version()}"
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000], help="simultaneous streams")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--route", choices=("api", "page", "both"), default="both")
+    parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="gthread threads per worker (default: enough for the largest N, at least 64)")
+    parser.add_argument("--worker-connections", type=int, default=0, help="default: gunicorn.conf.py's")
+    parser.add_argument("--direct", action="store_true", help="talk to gunicorn directly, no nginx")
+    parser.add_argument("--access-log", default=None,
+                        help="GUNICORN_ACCESS_LOG (default: gunicorn.conf.py's, i.e. stdout into the log file)")
+    parser.add_argument("--ttft-ms", type=int, default=300)
+    parser.add_argument("--chunk-ms", type=int, default=50)
+    parser.add_argument("--chunks", type=int, default=60)
+    parser.add_argument("--message-chars", type=int, default=1200, help="per answer (ASCII letters and spaces)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="per stream, seconds")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
+    parser.add_argument("--client-nice", type=int, default=-10,
+                        help="nice value of the load generator (not of the servers); the clients of a real "
+                             "deployment do not share its CPU, so the generator gets its ~15%% of a core first")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                        help="before each run, wait up to this long for other processes to go quiet")
+    parser.add_argument("--idle-threshold", type=float, default=0.15, help="cores; see --wait-idle")
+    parser.add_argument("--json", metavar="PATH", help="write every run and the medians as JSON")
+    parser.add_argument("--profile", metavar="PY_SPY", help="py-spy binary: one extra, uncounted, profiled run per N")
+    parser.add_argument("--profile-dir", default="bench-profiles")
+    parser.add_argument("--profile-rate", type=int, default=100)
+    parser.add_argument("--profile-native", action="store_true", help="py-spy --native: C frames too")
+    args = parser.parse_args(argv)
+    if args.worker_class == "gthread" and not args.threads:
+        args.threads = max(64, -(-max(args.n) // args.workers) + 100)
+    if args.message_chars < args.chunks:
+        parser.error("--message-chars must be at least --chunks")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    limit = raise_fd_limit(max(args.n) * 2 + 256)
+    routes = ["api", "page"] if args.route == "both" else [args.route]
+    config = (f"{args.worker_class}, {args.workers} workers"
+              + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+              + (", direct to gunicorn" if args.direct else ", behind nginx"))
+    print(f"machine: {machine()}; fd limit {limit}", flush=True)
+    print(f"load generator nice {args.client_nice} (servers 0)", flush=True)
+    print(f"stack: {config}; fake model TTFT {args.ttft_ms} ms, {args.chunks} pieces {args.chunk_ms} ms apart, "
+          f"{args.message_chars} chars per answer; {args.runs} runs per N", flush=True)
+    all_runs, summaries, profiles = [], [], {}
+    started = time.monotonic()
+    for route in routes:
+        for n in args.n:
+            with production_stack(args) as (host, port, app, proxy, log):
+                # warm up: imports, templates, DB connections, first greenlets/threads
+                asyncio.run(run_streams(host, port, route,
+                                        [make_message(i, 200, seed="warm") for i in range(min(n, 4 * args.workers))],
+                                        args.chunks, args.timeout))
+                runs = []
+                for run_index in range(args.runs):
+                    time.sleep(args.pause)
+                    wait_for_quiet(args, app, proxy)
+                    result = one_run(args, host, port, app, proxy, route, n, run_index)
+                    runs.append(result)
+                    print(f"  {route} N={n} run {run_index + 1}: {result['exact']}/{n} exact, "
+                          f"1st p99 {fmt(result['first_piece_over_ttft_p99_ms'])} ms, "
+                          f"total p50 x{fmt(result['total_ratio_p50'], 3)}, "
+                          f"{fmt(result['server_cpu_us_per_piece'], 0)} us/piece, "
+                          f"RSS {fmt(result['server_peak_rss_mb'], 0)} MB"
+                          + (f", errors {result['errors']}" if result["errors"] else ""), flush=True)
+                all_runs.extend(runs)
+                summaries.append(median_of(runs))
+                if args.profile:
+                    time.sleep(args.pause)
+                    tag = f"{args.worker_class}{'-direct' if args.direct else ''}"
+                    files = profile_run(args, host, port, app, route, n, tag)
+                    total, own, inclusive = summarize_profile(files)
+                    profiles[f"{route}-{n}"] = {"samples": total, "self": own, "inclusive": inclusive,
+                                                "files": [str(f) for f in files]}
+                    print(f"  profile {route} N={n}: {total} samples; top self time:")
+                    for frame, count in own[:12]:
+                        print(f"    {100 * count / max(total, 1):5.1f}%  {frame}")
+    print()
+    print(f"{config}; ideal total {summaries[0]['ideal_seconds']:.2f} s; "
+          f"took {time.monotonic() - started:.0f} s")
+    print(table(summaries))
+    print(LEGEND)
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"machine": machine(), "config": config, "args": vars(args), "summaries": summaries,
+             "runs": all_runs, "profiles": profiles}, indent=1, default=str))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
