@@ -11,6 +11,7 @@ from app.config import load_config
 from app.db import init_db
 from app.providers import build_chat_model, describe_model
 from app.rendering import render_markdown
+from app.security import add_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def create_app(overrides=None, chat_model=None):
 
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
     app.add_template_global(asset_url)
+    app.after_request(add_security_headers)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's
         # address, scheme and host (X-Forwarded-*), and no more.

@@ -119,7 +119,7 @@ class _ModelReader:
             if stream is not None and hasattr(stream, "close"):
                 stream.close()
             if self._stop.is_set():
-                log.info("model stream closed after %d pieces: client gone", self.pieces_read)
+                log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
 
 
 def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None):
