@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from app.models import Conversation, Message, utcnow
-from app.streaming import STOPPED
+from app.streaming import INTERRUPTED, STOPPED
 
 TITLE_CHARS = 60
 STREAMING = "streaming"

@@ -1,0 +1,107 @@
+"""Stop, regenerate, edit and resend, and the page without JavaScript."""
+
+import re
+
+from app.rendering import BlockSplitter
+from app.page_events import piece_event
+from tests.conftest import HTMX
+from tests.scripted_model import ScriptedChatModel
+from tests.sse_client import decode_events
+from tests.test_conversations import send, stored_answers
+
+
+def test_regenerate_answers_the_last_question_again_and_replaces_the_old_answer(make_app):
+    model = ScriptedChatModel(pieces=["an answer"])
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    conversation_id, body = send(client, "What is baseball?")
+    old_answer_id = re.findall(r'id="m-(\d+)"', body)[1]
+    response = client.post(f"/c/{conversation_id}/regenerate", headers=HTMX, buffered=False)
+    events = decode_events("".join(c.decode() for c in response.response))
+    assert f'hx-target="#m-{old_answer_id}" hx-swap="delete"' in events[0]["data"]
+    assert [m.text for m in model.received[-1]] == ["What is baseball?"]
+    assert len(stored_answers(app)) == 1
+
+
+def test_edit_replaces_the_last_question_and_its_answer(make_app):
+    model = ScriptedChatModel(pieces=["ok"])
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    conversation_id, _ = send(client, "first")
+    send(client, "secnod", conversation_id)
+    response = client.post(f"/c/{conversation_id}/edit", headers=HTMX, data={"message": "second"}, buffered=False)
+    "".join(c.decode() for c in response.response)
+    assert [m.text for m in model.received[-1]] == ["first", "ok", "second"]
+    page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert "secnod" not in page and "second" in page
+
+
+def test_only_the_owner_can_stop_regenerate_or_edit(app):
+    owner, stranger = app.test_client(), app.test_client()
+    conversation_id, body = send(owner, "mine")
+    answer_id = re.findall(r'id="m-(\d+)"', body)[1]
+    assert stranger.post(f"/answers/{answer_id}/stop").status_code == 404
+    assert stranger.post(f"/c/{conversation_id}/regenerate", headers=HTMX).status_code == 404
+    assert stranger.post(f"/c/{conversation_id}/edit", headers=HTMX, data={"message": "x"}).status_code == 404
+
+
+def test_stop_ends_a_stream_in_this_process_as_stopped(make_app):
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
+    stream = iter(response.response)
+    opening = next(stream).decode() + next(stream).decode()
+    answer_id = re.findall(r'id="m-(\d+)"', opening)[1]
+    next(stream)
+    assert b"Stopped." in client.post(f"/answers/{answer_id}/stop").data
+    rest = "".join(c.decode() for c in stream)
+    assert "outcome-stopped" in decode_events(rest)[-1]["data"]
+    assert model.closed.wait(5) and model.yielded < 200
+    [(content, outcome)] = stored_answers(app)
+    assert outcome == "stopped" and content.startswith("p0 ")
+
+
+def test_without_javascript_a_post_waits_and_shows_the_conversation(client):
+    response = client.post("/messages", data={"message": "plain form"})
+    assert response.status_code == 302 and response.location.startswith("/c/")
+    page = client.get(response.location).get_data(as_text=True)
+    assert page.count("plain form") >= 2
+
+
+def test_without_javascript_an_error_shows_on_the_page_and_keeps_the_draft(make_app):
+    client = make_app(max_message_chars=5).test_client()
+    response = client.post("/messages", data={"message": "too long"})
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "the limit is 5" in page and ">too long</textarea>" in page
+
+
+def test_streamed_markdown_work_per_piece_does_not_grow_with_the_answer():
+    splitter = BlockSplitter()
+    sizes = []
+    for n in range(400):
+        text = f"word{n} " + ("\n\n" if n % 10 == 9 else "")
+        sizes.append(len(piece_event(1, splitter, text)))
+    # events carry the piece, or one finished paragraph: never the answer so far
+    assert max(sizes[-50:]) <= max(sizes[:50]) + 20
+
+
+def test_a_stop_handled_by_another_process_is_kept_when_the_client_goes_away(make_app):
+    from app import store
+    from app.db import session_for
+
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
+    stream = iter(response.response)
+    opening = next(stream).decode() + next(stream).decode()
+    answer_id = int(re.findall(r'id="m-(\d+)"', opening)[1])
+    next(stream)
+    with session_for(app) as db, client.session_transaction() as cookie:
+        assert store.mark_stopped(db, cookie["owner"], answer_id)  # what another worker's /stop does
+    response.close()  # then the browser aborts
+    assert model.closed.wait(5)
+    [(content, outcome)] = stored_answers(app)
+    assert outcome == "stopped" and content.startswith("p0 ")
