@@ -19,7 +19,7 @@ ends with a line `ERROR_MARKER + message`, after a newline.
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from app.exchanges import begin_exchange, stream_exchange
-from app.streaming import COMPLETE, Finished, Piece, stream_reply
+from app.streaming import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -50,7 +50,11 @@ def start_reply():
         return stream_exchange(exchange), exchange.conversation.id
     turns = parse_history(body.get("history")) + [("user", text)]
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
-    return stream_reply(current_app.extensions["chat_model"], messages, config.heartbeat_seconds), None
+    events = stream_reply(
+        current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
+        limits=UpstreamLimits.from_config(config),
+    )
+    return events, None
 
 
 @bp.errorhandler(BadInput)

@@ -25,7 +25,11 @@ class Config:
     google_cloud_location: str = "us-central1"
     vertex_transport: str = "grpc"
     vertex_base_url: str = ""  # only for a stand-in server in tests
-    vertex_max_retries: int = 2  # retried only before the first piece
+    vertex_max_retries: int = 0  # the reply pipeline retries (see upstream_retries)
+    first_piece_timeout: float = 60.0
+    stall_timeout: float = 30.0
+    upstream_retries: int = 2
+    retry_backoff: float = 0.5
     fake_chunks: int = 20
     fake_ttft_ms: int = 0
     fake_chunk_ms: int = 0
@@ -88,7 +92,11 @@ def load_config(env=None):
         google_cloud_location=env.get("GOOGLE_CLOUD_LOCATION", "").strip() or "us-central1",
         vertex_transport=env.get("CHAT_VERTEX_TRANSPORT", "").strip().lower() or "grpc",
         vertex_base_url=env.get("CHAT_VERTEX_BASE_URL", "").strip(),
-        vertex_max_retries=_int(env, "CHAT_VERTEX_MAX_RETRIES", 2),
+        vertex_max_retries=_int(env, "CHAT_VERTEX_MAX_RETRIES", 0),
+        first_piece_timeout=_float(env, "CHAT_FIRST_PIECE_TIMEOUT", 60.0),
+        stall_timeout=_float(env, "CHAT_STALL_TIMEOUT", 30.0),
+        upstream_retries=_int(env, "CHAT_UPSTREAM_RETRIES", 2),
+        retry_backoff=_float(env, "CHAT_RETRY_BACKOFF", 0.5),
         fake_chunks=_int(env, "CHAT_FAKE_CHUNKS", 20, minimum=1),
         fake_ttft_ms=_int(env, "CHAT_FAKE_TTFT_MS", 0),
         fake_chunk_ms=_int(env, "CHAT_FAKE_CHUNK_MS", 0),
@@ -117,3 +125,4 @@ def validate(config):
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     return config
+

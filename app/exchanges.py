@@ -14,7 +14,7 @@ from flask import abort, current_app, session
 from app import store
 from app.db import session_for
 from app.models import Conversation, Message
-from app.streaming import stream_reply, with_checkpoints
+from app.streaming import UpstreamLimits, stream_reply, with_checkpoints
 from app.turns import BadInput, bound_turns, to_chat_messages
 
 NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE = "new", "redo-answer", "redo-exchange"
@@ -65,7 +65,7 @@ def stream_exchange(exchange):
     save_partial, save_finished = _answer_savers(exchange.answer.id)
     events = stream_reply(
         current_app.extensions["chat_model"], exchange.model_messages, config.heartbeat_seconds,
-        on_finish=save_finished, stop_key=exchange.answer.id,
+        on_finish=save_finished, stop_key=exchange.answer.id, limits=UpstreamLimits.from_config(config),
     )
     return with_checkpoints(events, save_partial, config.checkpoint_seconds)
 

@@ -71,19 +71,58 @@ def chunk_text(chunk):
     return str(chunk.text)
 
 
-def public_error_message(exc):
-    """A clear message for a person, never a stack trace or a credential."""
+TIMED_OUT = "The model took too long to answer. Please try again."
+
+
+def _error_kind(exc):
     name = type(exc).__name__
     status = getattr(exc, "code", None) or getattr(exc, "status_code", None)
     if name in ("ResourceExhausted", "TooManyRequests") or status == 429:
-        return "The model is busy right now (rate limited). Please try again in a moment."
+        return "rate-limited"
     if name in ("DeadlineExceeded", "Timeout", "ReadTimeout") or "timeout" in name.lower():
-        return "The model took too long to answer. Please try again."
+        return "timeout"
     if name == "ServiceUnavailable" or status == 503:
-        return "The model service is unavailable right now. Please try again in a moment."
+        return "unavailable"
     if name in ("ConnectionError", "ChunkedEncodingError", "ProtocolError"):
-        return "The connection to the model was lost. Please try again."
-    return "The model failed to answer. Please try again."
+        return "connection"
+    if name in ("InternalServerError", "BadGateway", "GatewayTimeout") or status in (500, 502, 504):
+        return "server"
+    return "other"
+
+
+_PUBLIC_MESSAGES = {
+    "rate-limited": "The model is busy right now (rate limited). Please try again in a moment.",
+    "timeout": TIMED_OUT,
+    "unavailable": "The model service is unavailable right now. Please try again in a moment.",
+    "connection": "The connection to the model was lost. Please try again.",
+}
+
+
+def public_error_message(exc):
+    """A clear message for a person, never a stack trace or a credential."""
+    return _PUBLIC_MESSAGES.get(_error_kind(exc), "The model failed to answer. Please try again.")
+
+
+def is_retryable(exc):
+    """Worth another try before any text was sent: the upstream's trouble, not ours."""
+    return _error_kind(exc) != "other"
+
+
+@dataclass(frozen=True)
+class UpstreamLimits:
+    """How long to wait for the model, and how often to try again.
+
+    Retries happen only before the first piece, so no text is ever shown twice.
+    """
+
+    first_piece_seconds: float | None = None
+    stall_seconds: float | None = None
+    retries: int = 0
+    backoff_seconds: float = 0.5
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config.first_piece_timeout, config.stall_timeout, config.upstream_retries, config.retry_backoff)
 
 
 class _ModelReader:
@@ -122,20 +161,30 @@ class _ModelReader:
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
 
 
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None):
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None):
     """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
     and last a `Finished` with the whole text and how it ended.
 
     Closing this generator early (the client went away) stops the model stream.
     `on_finish(Finished)` is called exactly once however the answer ends, also
     on a close, where the outcome is INTERRUPTED: that is where callers save.
-    `request_stop(stop_key)` ends it with the outcome STOPPED.
+    `request_stop(stop_key)` ends it with the outcome STOPPED. `limits`
+    (UpstreamLimits) bounds the wait for the first piece and between pieces,
+    and retries a failing model before its first piece.
     """
+    limits = limits or UpstreamLimits()
     started = time.monotonic()
-    reader = _ModelReader(model, messages)
-    if stop_key is not None:
-        _live_readers[stop_key] = reader
-    parts, first_piece_at, result = [], None, None
+    parts, first_piece_at, result, attempt = [], None, None, 0
+    reader = None
+
+    def start_reader():
+        nonlocal reader
+        if reader is not None:
+            reader.stop()
+        reader = _ModelReader(model, messages)
+        if stop_key is not None:
+            _live_readers[stop_key] = reader
+        return time.monotonic()
 
     def finish(outcome, error=""):
         nonlocal result
@@ -145,12 +194,40 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
             on_finish(result)
         return result
 
+    def may_retry(reason):
+        nonlocal attempt
+        if parts or attempt >= limits.retries:
+            return False
+        attempt += 1
+        delay = limits.backoff_seconds * 2 ** (attempt - 1)
+        log.warning("model %s before its first piece; retry %d of %d in %.1f s", reason, attempt, limits.retries, delay)
+        reader.stop()
+        time.sleep(delay)
+        return True
+
+    last_activity = last_sent = start_reader()
     try:
         while True:
+            limit = limits.stall_seconds if parts else limits.first_piece_seconds
+            deadline = last_activity + limit if limit else None
+            now = time.monotonic()
+            wait = last_sent + heartbeat_seconds - now
+            if deadline is not None:
+                wait = min(wait, deadline - now)
             try:
-                item = reader.queue.get(timeout=heartbeat_seconds)
+                item = reader.queue.get(timeout=max(wait, 0))
             except queue.Empty:
-                yield HEARTBEAT
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    if may_retry("timed out"):
+                        last_activity = start_reader()
+                        continue
+                    log.error("model timed out after %d pieces (limit %.1f s)", len(parts), limit)
+                    yield finish(ERROR, TIMED_OUT)
+                    return
+                if now - last_sent >= heartbeat_seconds:
+                    last_sent = now
+                    yield HEARTBEAT
                 continue
             if item is _END:
                 yield finish(COMPLETE)
@@ -159,11 +236,15 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
                 yield finish(STOPPED)
                 return
             if isinstance(item, BaseException):
+                if is_retryable(item) and may_retry(f"failed ({type(item).__name__})"):
+                    last_activity = start_reader()
+                    continue
                 log.error("model failed after %d pieces", len(parts), exc_info=item)
                 yield finish(ERROR, public_error_message(item))
                 return
+            last_activity = last_sent = time.monotonic()
             if first_piece_at is None:
-                first_piece_at = time.monotonic()
+                first_piece_at = last_activity
             parts.append(item)
             yield Piece(item)
     finally:

@@ -30,20 +30,21 @@ def credentials_for(config):
 
 
 def build_vertex_model(config):
+    options = {}
+    if config.vertex_base_url:
+        options["base_url"] = config.vertex_base_url
+    # The deprecation is known and handled (see the module docstring).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from langchain_google_vertexai import ChatVertexAI
 
-    options = {}
-    if config.vertex_base_url:
-        options["base_url"] = config.vertex_base_url
-    return ChatVertexAI(
-        model=config.model,
-        project=config.google_cloud_project,
-        location=config.google_cloud_location,
-        transport=config.vertex_transport,
-        credentials=credentials_for(config),
-        max_retries=config.vertex_max_retries,
-        streaming=True,
-        **options,
-    )
+        return ChatVertexAI(
+            model=config.model,
+            project=config.google_cloud_project,
+            location=config.google_cloud_location,
+            transport=config.vertex_transport,
+            credentials=credentials_for(config),
+            max_retries=config.vertex_max_retries,
+            streaming=True,
+            **options,
+        )
