@@ -18,12 +18,22 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 
 .PHONY: run stack test install install-dev bench clean
 
-run: install
-	$(VENV)/bin/gunicorn wsgi:app
+# A random SECRET_KEY made once and kept in instance/ (not in git), so the
+# owner cookies of `make run` survive restarts. Production sets its own.
+SECRET_KEY_FILE := instance/secret-key
+RUN_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}"
+
+$(SECRET_KEY_FILE):
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+	chmod 600 $@
+
+run: install $(SECRET_KEY_FILE)
+	$(RUN_ENV) $(VENV)/bin/gunicorn wsgi:app
 
 # nginx (http://127.0.0.1:8080) in front of gunicorn, as in production.
-stack: install
-	$(PY) deploy/run_stack.py
+stack: install $(SECRET_KEY_FILE)
+	$(RUN_ENV) $(PY) deploy/run_stack.py
 
 test: install-dev
 	$(PY) -m pytest

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.assets import asset_url
+from app.csrf import csrf_token
 from app.config import load_config
 from app.db import init_db
 from app.providers import build_chat_model, describe_model
@@ -29,12 +30,14 @@ def create_app(overrides=None, chat_model=None):
         MODEL_LABEL=describe_model(config),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     init_db(app)
 
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
     app.add_template_global(asset_url)
+    app.add_template_global(csrf_token)
     app.after_request(add_security_headers)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's

@@ -9,16 +9,21 @@ Instead of `history`, a program may keep a stored conversation: send
 `"conversation_id": "new"` to start one, then the id returned in the
 `X-Conversation-Id` header (and in the JSON reply) to continue it. A
 conversation belongs to the caller's session cookie, exactly as on the page:
-keep the cookie (`curl -c jar -b jar`) or get 404.
+keep the cookie (`curl -c jar -b jar`) or get 404. With CHAT_API_KEYS set,
+every call needs `Authorization: Bearer <key>` and conversations belong to
+the key instead.
 
 The text stream carries the model's text and nothing else, so it has no
 heartbeat (any byte would corrupt the text). If the model fails, the stream
 ends with a line `ERROR_MARKER + message`, after a newline.
 """
 
+import hmac
+
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from app.exchanges import begin_exchange, stream_exchange
+from app.owners import use_api_key_owner
 from app.streaming import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
 
@@ -26,6 +31,19 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 ERROR_MARKER = "\n[chat error] "
 TEXT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@bp.before_request
+def require_api_key():
+    """With CHAT_API_KEYS set, every API call needs `Authorization: Bearer <key>`."""
+    keys = current_app.config["CHAT"].api_keys
+    if not keys:
+        return None
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not any(hmac.compare_digest(sent, key) for key in keys):
+        return jsonify(error="A valid API key is required: send Authorization: Bearer <key>."), 401
+    use_api_key_owner(sent)
+    return None
 
 
 def request_body():

@@ -6,16 +6,16 @@ stream; without JavaScript the same POST waits for the whole answer and
 redirects to the transcript, so the plain form works too.
 """
 
-import secrets
-
 from flask import (
     Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context,
     url_for,
 )
 
 from app import store
+from app.csrf import CsrfFailure, check_csrf
 from app.db import session_for
 from app.exchanges import NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, begin_exchange, stream_exchange
+from app.owners import ensure_browser_owner
 from app.page_events import page_events
 from app.streaming import request_stop
 from app.turns import BadInput, check_message
@@ -25,13 +25,17 @@ bp = Blueprint("chat", __name__)
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@bp.before_app_request
-def ensure_owner():
-    # Each browser owns its conversations through an anonymous id kept in
-    # Flask's signed session cookie.
-    if "owner" not in session:
-        session["owner"] = secrets.token_urlsafe(18)
-        session.permanent = True
+bp.before_app_request(ensure_browser_owner)
+
+
+@bp.before_request
+def require_csrf_token():
+    check_csrf()
+
+
+@bp.errorhandler(CsrfFailure)
+def csrf_failed(error):
+    return refuse(error, request.form.get("conversation_id", ""), request.form.get("message", ""))
 
 
 def from_htmx():

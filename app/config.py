@@ -41,7 +41,10 @@ class Config:
     history_max_turns: int = 20
     checkpoint_seconds: float = 2.0  # how often a streaming answer is saved
     history_max_chars: int = 24000
-    secret_key: str = "dev-only-secret-key"
+    secret_key: str = ""
+    debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
+    secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1 when served over HTTPS
+    api_keys: tuple = ()  # CHAT_API_KEYS: comma-separated; empty leaves the API open
     database_url: str = ""  # default: SQLite in the instance folder
     proxy_hops: int = 0  # proxies in front that set X-Forwarded-* (1 behind our nginx)
 
@@ -79,6 +82,10 @@ def _float(env, name, default):
     return value
 
 
+def _flag(env, name):
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_config(env=None):
     """Read the settings from `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -108,11 +115,19 @@ def load_config(env=None):
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
         checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 2.0),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
-        secret_key=env.get("SECRET_KEY", "").strip() or Config.secret_key,
+        secret_key=env.get("SECRET_KEY", "").strip(),
+        debug=_flag(env, "CHAT_DEBUG"),
+        secure_cookies=_flag(env, "CHAT_SECURE_COOKIES"),
+        api_keys=tuple(key.strip() for key in env.get("CHAT_API_KEYS", "").split(",") if key.strip()),
         database_url=env.get("DATABASE_URL", "").strip(),
         proxy_hops=_int(env, "CHAT_PROXY_HOPS", 0),
     )
     return validate(config)
+
+
+# Keys that must never sign cookies outside debug: empty, or copied from docs.
+KNOWN_BAD_SECRET_KEYS = {"", "dev", "changeme", "secret", "dev-only-secret-key"}
+DEBUG_SECRET_KEY = "debug-only-not-secret"
 
 
 def validate(config):
@@ -122,6 +137,13 @@ def validate(config):
         )
     if config.provider == "vertexai" and not config.google_cloud_project:
         raise ConfigError("CHAT_PROVIDER=vertexai needs GOOGLE_CLOUD_PROJECT set to your Google Cloud project id")
+    if config.secret_key in KNOWN_BAD_SECRET_KEYS or len(config.secret_key) < 16:
+        if not config.debug:
+            raise ConfigError(
+                "SECRET_KEY must be set to a long random value (python3 -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or CHAT_DEBUG=1 for local development"
+            )
+        config = replace(config, secret_key=config.secret_key or DEBUG_SECRET_KEY)
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     return config

@@ -9,11 +9,12 @@ opens its own sessions.
 
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, session
+from flask import abort, current_app
 
 from app import store
 from app.db import session_for
 from app.models import Conversation, Message
+from app.owners import current_owner
 from app.streaming import UpstreamLimits, stream_reply, with_checkpoints
 from app.turns import BadInput, bound_turns, to_chat_messages
 
@@ -38,7 +39,7 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
     replaces the last question and its answer with `text`.
     """
     config = current_app.config["CHAT"]
-    owner = session["owner"]
+    owner = current_owner()
     with session_for(current_app) as db:
         conversation = store.get_conversation(db, owner, conversation_id)
         if conversation_id and conversation is None:

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import resource
 import statistics
 import subprocess
@@ -48,9 +49,11 @@ from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from loadgen import make_message, raise_fd_limit, run_streams
+from loadgen import make_message, open_sessions, raise_fd_limit, run_streams
 from servers import gunicorn, nginx
 
+SECRET_KEY = secrets.token_hex(32)
+API_KEY = secrets.token_urlsafe(24)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -139,6 +142,9 @@ def server_env(args):
         "GUNICORN_WORKERS": str(args.workers),
         "GUNICORN_WORKER_CLASS": args.worker_class,
         "GUNICORN_LOG_LEVEL": "warning",
+        # as in production: a real secret, and the API behind a key
+        "SECRET_KEY": SECRET_KEY,
+        "CHAT_API_KEYS": API_KEY,
     }
     if not args.direct:
         env["CHAT_PROXY_HOPS"] = "1"
@@ -227,7 +233,7 @@ def wait_for_quiet(args, app, proxy):
     return load
 
 
-def one_run(args, host, port, app, proxy, route, n, run_index):
+def one_run(args, host, port, app, proxy, route, n, run_index, sessions=None):
     ttft, gap = args.ttft_ms / 1000, args.chunk_ms / 1000
     ideal = ttft + (args.chunks - 1) * gap
     messages = [make_message(i, args.message_chars, seed=f"{route}-{n}-{run_index}") for i in range(n)]
@@ -246,7 +252,8 @@ def one_run(args, host, port, app, proxy, route, n, run_index):
     proxy_before = proxy.cpu() if proxy else {}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     results, generator = asyncio.run(
-        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample)
+        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample,
+                    sessions=sessions, api_key=API_KEY)
     )
     app_cpu = cpu_delta(app_before, app.cpu())
     proxy_cpu = cpu_delta(proxy_before, proxy.cpu()) if proxy else None
@@ -332,7 +339,7 @@ def median_of(runs):
 # --- profiling ------------------------------------------------------------------
 
 
-def profile_run(args, host, port, app, route, n, tag):
+def profile_run(args, host, port, app, route, n, tag, sessions=None):
     """One extra run with py-spy attached to each worker; returns the top self-time functions."""
     out_dir = Path(args.profile_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -347,7 +354,7 @@ def profile_run(args, host, port, app, route, n, tag):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )))
     time.sleep(1.5)  # py-spy attaches
-    one_run(args, host, port, app, None, route, n, run_index=99)
+    one_run(args, host, port, app, None, route, n, run_index=99, sessions=sessions)
     for _out, spy in spies:
         try:
             spy.wait(timeout=duration + 30)
@@ -486,15 +493,19 @@ def main(argv=None):
     for route in routes:
         for n in args.n:
             with production_stack(args) as (host, port, app, proxy, log):
+                # page: one browser session (cookie + CSRF token) per stream, opened
+                # before the runs, as if N people had the page open
+                sessions = asyncio.run(open_sessions(host, port, n)) if route == "page" else None
                 # warm up: imports, templates, DB connections, first greenlets/threads
-                asyncio.run(run_streams(host, port, route,
-                                        [make_message(i, 200, seed="warm") for i in range(min(n, 4 * args.workers))],
-                                        args.chunks, args.timeout))
+                warm = min(n, 4 * args.workers)
+                asyncio.run(run_streams(host, port, route, [make_message(i, 200, seed="warm") for i in range(warm)],
+                                        args.chunks, args.timeout, sessions=sessions and sessions[:warm],
+                                        api_key=API_KEY))
                 runs = []
                 for run_index in range(args.runs):
                     time.sleep(args.pause)
                     wait_for_quiet(args, app, proxy)
-                    result = one_run(args, host, port, app, proxy, route, n, run_index)
+                    result = one_run(args, host, port, app, proxy, route, n, run_index, sessions)
                     runs.append(result)
                     print(f"  {route} N={n} run {run_index + 1}: {result['exact']}/{n} exact, "
                           f"1st p99 {fmt(result['first_piece_over_ttft_p99_ms'])} ms, "
@@ -507,7 +518,7 @@ def main(argv=None):
                 if args.profile:
                     time.sleep(args.pause)
                     tag = f"{args.worker_class}{'-direct' if args.direct else ''}"
-                    files = profile_run(args, host, port, app, route, n, tag)
+                    files = profile_run(args, host, port, app, route, n, tag, sessions)
                     total, own, inclusive = summarize_profile(files)
                     profiles[f"{route}-{n}"] = {"samples": total, "self": own, "inclusive": inclusive,
                                                 "files": [str(f) for f in files]}

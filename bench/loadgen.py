@@ -36,6 +36,7 @@ PAGE_PATH = "/messages"
 PIECE_EVENT = re.compile(rb'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">')
 PIECE_CONTENT = re.compile(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>')
 FINAL_EVENT = re.compile(r'<hx-partial hx-target="#m-\d+" hx-swap="outerHTML">')
+CSRF_META = re.compile(rb'<meta name="csrf-token" content="([^"]*)"')
 
 _HEAD, _SIZE, _DATA, _DATA_END, _TRAILER, _PLAIN, _DONE = range(7)
 
@@ -66,13 +67,23 @@ def make_message(index, chars, seed=0):
     return text[:-1] + "x" if text.endswith(" ") else text
 
 
-def build_request(route, host, port, message):
+def build_request(route, host, port, message, session=None, api_key=""):
+    """The raw request. `session` (page): (Cookie header value, CSRF token) from
+    `open_sessions`, as a browser that loaded the page has; `api_key`: sent as
+    a bearer token (the API ignores it unless CHAT_API_KEYS is set)."""
     if route == "api":
         path, body = API_PATH, json.dumps({"message": message}).encode()
         extra = "Content-Type: application/json\r\n"
+        if api_key:
+            extra += f"Authorization: Bearer {api_key}\r\n"
     else:
         path, body = PAGE_PATH, urlencode({"message": message}).encode()
         extra = "Content-Type: application/x-www-form-urlencoded\r\nHX-Request: true\r\nAccept: text/event-stream\r\n"
+        cookie, token = session or ("", "")
+        if cookie:
+            extra += f"Cookie: {cookie}\r\n"
+        if token:
+            extra += f"X-CSRF-Token: {token}\r\n"
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -250,10 +261,40 @@ class StreamProtocol(asyncio.Protocol):
         }
 
 
-async def _one_stream(host, port, route, message, chunks, timeout):
+async def _fetch_session(host, port, timeout):
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    try:
+        writer.write(f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    cookies = [
+        line.split(":", 1)[1].strip().split(";", 1)[0]
+        for line in head.decode("latin-1").split("\r\n")[1:]
+        if line.lower().startswith("set-cookie:")
+    ]
+    token = CSRF_META.search(body)
+    return "; ".join(cookies), html.unescape(token.group(1).decode()) if token else ""
+
+
+async def open_sessions(host, port, count, timeout=30.0, concurrency=32):
+    """`count` browser sessions: GET / for each, keeping its cookie and the
+    page's CSRF token (if the app has one). Not timed: done before a run."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one():
+        async with gate:
+            return await _fetch_session(host, port, timeout)
+
+    return await asyncio.gather(*(one() for _ in range(count)))
+
+
+async def _one_stream(host, port, route, message, chunks, timeout, session=None, api_key=""):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    protocol = StreamProtocol(route, build_request(route, host, port, message), message, chunks, done)
+    request = build_request(route, host, port, message, session, api_key)
+    protocol = StreamProtocol(route, request, message, chunks, done)
     started = time.perf_counter()
     try:
         await asyncio.wait_for(loop.create_connection(lambda: protocol, host, port), timeout)
@@ -286,18 +327,22 @@ async def _sample(sampler, stop, every):
             pass
 
 
-async def run_streams(host, port, route, messages, chunks, timeout, sampler=None, sample_every=0.05):
+async def run_streams(host, port, route, messages, chunks, timeout, sampler=None, sample_every=0.05,
+                      sessions=None, api_key=""):
     """Open len(messages) streams at once; return (stream results, generator stats).
 
     `sampler()` (optional) is called every `sample_every` seconds meanwhile,
-    e.g. to read server RSS from /proc."""
+    e.g. to read server RSS from /proc. `sessions`: one per message (page)."""
     stop = asyncio.Event()
     lags = []
     helpers = [asyncio.create_task(_watch_loop_lag(lags, stop))]
     if sampler is not None:
         helpers.append(asyncio.create_task(_sample(sampler, stop, sample_every)))
     usage_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    results = await asyncio.gather(*(_one_stream(host, port, route, m, chunks, timeout) for m in messages))
+    sessions = sessions or [None] * len(messages)
+    results = await asyncio.gather(*(
+        _one_stream(host, port, route, m, chunks, timeout, s, api_key) for m, s in zip(messages, sessions)
+    ))
     wall = time.perf_counter() - wall_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     stop.set()

@@ -5,6 +5,7 @@ the benchmarks, so all three run exactly what is deployed.
 """
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -19,6 +20,8 @@ from deploy.nginx_config import render_standalone
 PROJECT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# One key for every server this process starts, so they accept each other's cookies.
+RUN_SECRET_KEY = secrets.token_hex(32)
 
 
 def free_port():
@@ -56,6 +59,7 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
         "DATABASE_URL": f"sqlite:///{tmp_path}/chat.sqlite3",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or RUN_SECRET_KEY,
         **(env or {}),
     }
     with open(log_path, "w") as log:

@@ -6,6 +6,12 @@
 
   function composer() { return document.getElementById("composer"); }
 
+  // Every htmx request carries the page's CSRF token.
+  document.addEventListener("htmx:config:request", function (event) {
+    var token = document.querySelector('meta[name="csrf-token"]');
+    if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       var stops = document.querySelectorAll(".stop-button");

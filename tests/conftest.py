@@ -5,8 +5,15 @@ import secrets
 from contextlib import contextmanager
 
 import pytest
+import requests
+from flask.testing import FlaskClient
 
 from app import create_app
+from app.csrf import HEADER, SESSION_KEY
+
+# The app refuses to start without a real SECRET_KEY outside debug; tests and
+# the servers they start use this one.
+os.environ.setdefault("SECRET_KEY", "tests-" + secrets.token_hex(16))
 
 IN_CI = os.environ.get("CI") == "true"
 # What htmx sends: the page routes answer it with an event stream.
@@ -20,6 +27,25 @@ def skip_or_fail(reason):
     if IN_CI:
         pytest.fail(f"{reason} (CI must provide it)")
     pytest.skip(reason)
+
+
+class PageClient(FlaskClient):
+    """A test client that sends the page's CSRF token, as htmx and the forms do."""
+
+    def open(self, *args, **kwargs):
+        if kwargs.get("method", "GET") != "GET" or (args and getattr(args[0], "method", "GET") != "GET"):
+            with self.session_transaction() as session:
+                token = session.setdefault(SESSION_KEY, secrets.token_urlsafe(32))
+            kwargs["headers"] = {HEADER: token, **(kwargs.get("headers") or {})}
+        return super().open(*args, **kwargs)
+
+
+def page_session(base_url):
+    """A requests.Session that has loaded the page and sends its CSRF token."""
+    browser = requests.Session()
+    page = browser.get(base_url + "/", timeout=30).text
+    browser.headers[HEADER] = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    return browser
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -70,7 +96,9 @@ def make_app(database_url):
     def build(chat_model=None, **overrides):
         settings = {"provider": "fake", "model": "fake-echo", "database_url": database_url}
         settings.update(overrides)
-        return create_app(settings, chat_model=chat_model)
+        app = create_app(settings, chat_model=chat_model)
+        app.test_client_class = PageClient
+        return app
 
     return build
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import HTMX, skip_or_fail
+from tests.conftest import PageClient, HTMX, skip_or_fail
 from tests.sse_client import decode_events
 
 
@@ -16,7 +16,9 @@ def local_app(tmp_path_factory):
     from app import create_app
 
     db = tmp_path_factory.mktemp("local") / "chat.sqlite3"
-    return create_app({"provider": "local", "local_max_tokens": 48, "database_url": f"sqlite:///{db}"})
+    app = create_app({"provider": "local", "local_max_tokens": 48, "database_url": f"sqlite:///{db}"})
+    app.test_client_class = PageClient
+    return app
 
 
 def test_gemma_streams_a_real_answer_in_several_pieces(local_app):

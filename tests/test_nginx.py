@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn, nginx
-from tests.conftest import PIECE_MARK, HTMX, skip_or_fail
+from tests.conftest import HTMX, PIECE_MARK, page_session, skip_or_fail
 from tests.sse_client import decode_events
 from tests.test_gunicorn import arrival_times, assert_spread_out
 
@@ -58,7 +58,7 @@ def test_text_pieces_stay_spaced_through_nginx(stack):
 def test_page_pieces_stay_spaced_through_nginx(stack):
     url, _log, _ = stack(SPACED)
     headers = {"Accept-Encoding": "gzip"}
-    with requests.post(f"{url}/messages", data={"message": "abcdefghij"}, headers={**HTMX, **headers}, stream=True, timeout=30) as r:
+    with page_session(url).post(f"{url}/messages", data={"message": "abcdefghij"}, headers={**HTMX, **headers}, stream=True, timeout=30) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
         assert "Content-Encoding" not in r.headers, "event streams are never gzipped"
         arrivals = [(t, c) for t, c in arrival_times(r) if PIECE_MARK in c]
@@ -78,7 +78,7 @@ def test_static_files_are_served_by_nginx_with_long_caching(stack):
 def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
     env = {"CHAT_FAKE_CHUNKS": "2", "CHAT_FAKE_TTFT_MS": "3500", "CHAT_HEARTBEAT_SECONDS": "0.5"}
     url, _log, _ = stack(env, read_timeout="2s")
-    with requests.post(f"{url}/messages", headers=HTMX, data={"message": "silence"}, stream=True, timeout=30) as r:
+    with page_session(url).post(f"{url}/messages", headers=HTMX, data={"message": "silence"}, stream=True, timeout=30) as r:
         body = b"".join(r.iter_content(chunk_size=None)).decode()
     assert body.count(": ping") >= 4
     assert "outcome-complete" in decode_events(body)[-1]["data"]
@@ -88,10 +88,13 @@ def test_a_client_that_disconnects_through_nginx_closes_the_model_stream(stack):
     env = {"CHAT_FAKE_CHUNKS": "200", "CHAT_FAKE_CHUNK_MS": "100"}
     url, log, _ = stack(env)
     host, port = url.removeprefix("http://").split(":")
+    browser = page_session(url)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     sock = socket.create_connection((host, int(port)))
     body = "message=" + "x" * 200
     sock.sendall(
-        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nHX-Request: true\r\n"
+        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nHX-Request: true\r\nCookie: {cookie}\r\n"
+        f"X-CSRF-Token: {browser.headers['X-CSRF-Token']}\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
         f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
     )

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
-from tests.conftest import PIECE_MARK, HTMX, postgres_admin_url, throwaway_postgres_database
+from tests.conftest import HTMX, PIECE_MARK, page_session, postgres_admin_url, throwaway_postgres_database
 
 
 def conversation_id_in(body):
@@ -22,7 +22,7 @@ def test_two_app_servers_share_one_postgresql(tmp_path):
     with throwaway_postgres_database(postgres_admin_url()) as url:
         env = {"DATABASE_URL": url}
         with gunicorn(tmp_path, env) as (first, _, _p), gunicorn(tmp_path, env) as (second, _, _q):
-            browser = requests.Session()  # one browser: its cookie works on both servers
+            browser = page_session(first)  # one browser: its cookie works on both servers
             body = browser.post(f"{first}/messages", headers=HTMX, data={"message": "started on one"}, timeout=30).text
             conversation_id = conversation_id_in(body)
             more = browser.post(
@@ -47,7 +47,7 @@ def test_a_worker_killed_mid_answer_leaves_the_conversation_readable(tmp_path, d
         if database == "postgresql":
             env["DATABASE_URL"] = stack.enter_context(throwaway_postgres_database(postgres_admin_url()))
         base, _log, master = stack.enter_context(gunicorn(tmp_path, env))
-        browser = requests.Session()
+        browser = page_session(base)
         message = "".join(f"w{i:02d} " for i in range(25))
         with browser.post(f"{base}/messages", headers=HTMX, data={"message": message}, stream=True, timeout=30) as r:
             received = ""
