@@ -43,7 +43,7 @@ def llama_alone(max_tokens):
     from app.config import load_config
     from app.providers.local import STOP, format_prompt, load_llama, model_file
 
-    llm = load_llama(model_file(load_config({"CHAT_PROVIDER": "local"})), 0)
+    llm = load_llama(model_file(load_config({"CHAT_PROVIDER": "local", "CHAT_DEBUG": "1"})), 0)
     started = time.perf_counter()
     arrivals = []
     for part in llm.create_completion(
