@@ -10,6 +10,7 @@ from app.assets import asset_url
 from app.csrf import csrf_token
 from app.config import load_config
 from app.db import init_db
+from app.limits import build_limiter
 from app.providers import build_chat_model, describe_model
 from app.rendering import render_markdown
 from app.security import add_security_headers
@@ -34,6 +35,7 @@ def create_app(overrides=None, chat_model=None):
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     init_db(app)
+    app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"])
 
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
     app.add_template_global(asset_url)

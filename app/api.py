@@ -20,9 +20,10 @@ ends with a line `ERROR_MARKER + message`, after a newline.
 
 import hmac
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app.exchanges import begin_exchange, stream_exchange
+from app.limits import RateLimited, release_when_done
 from app.owners import use_api_key_owner
 from app.streaming import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
@@ -56,28 +57,39 @@ def request_body():
 
 
 def start_reply():
-    """(reply events, conversation id or None) for this request, or BadInput."""
+    """(reply events, conversation id or None) for this request, or BadInput / RateLimited."""
     config = current_app.config["CHAT"]
     body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
     conversation_id = body.get("conversation_id")
-    if conversation_id:
-        if body.get("history"):
-            raise BadInput(400, "Send either history or conversation_id, not both.")
-        exchange = begin_exchange("" if conversation_id == "new" else str(conversation_id), text)
-        return stream_exchange(exchange), exchange.conversation.id
-    turns = parse_history(body.get("history")) + [("user", text)]
+    if conversation_id and body.get("history"):
+        raise BadInput(400, "Send either history or conversation_id, not both.")
+    # A client is its API key's owner, or with no keys its address.
+    release = current_app.extensions["limiter"].admit(g.get("owner") or f"addr:{request.remote_addr}")
+    try:
+        if conversation_id:
+            exchange = begin_exchange("" if conversation_id == "new" else str(conversation_id), text)
+            return release_when_done(stream_exchange(exchange), release), exchange.conversation.id
+        turns = parse_history(body.get("history")) + [("user", text)]
+    except BaseException:
+        release()
+        raise
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
     events = stream_reply(
         current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
         limits=UpstreamLimits.from_config(config),
     )
-    return events, None
+    return release_when_done(events, release), None
 
 
 @bp.errorhandler(BadInput)
 def bad_input(error):
     return jsonify(error=error.message), error.status
+
+
+@bp.errorhandler(RateLimited)
+def rate_limited(error):
+    return jsonify(error=error.message), error.status, {"Retry-After": str(error.retry_after)}
 
 
 @bp.errorhandler(404)

@@ -14,6 +14,7 @@ from flask import (
 from app import store
 from app.csrf import CsrfFailure, check_csrf
 from app.db import session_for
+from app.limits import RateLimited, release_when_done
 from app.exchanges import NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, begin_exchange, stream_exchange
 from app.owners import ensure_browser_owner
 from app.page_events import page_events
@@ -34,8 +35,11 @@ def require_csrf_token():
 
 
 @bp.errorhandler(CsrfFailure)
-def csrf_failed(error):
-    return refuse(error, request.form.get("conversation_id", ""), request.form.get("message", ""))
+@bp.errorhandler(RateLimited)
+def refused_request(error):
+    response = refuse(error, request.form.get("conversation_id", ""), request.form.get("message", ""))
+    retry_after = getattr(error, "retry_after", None)
+    return response if retry_after is None else (*response, {"Retry-After": str(retry_after)})
 
 
 def from_htmx():
@@ -74,8 +78,13 @@ def show_conversation(conversation_id):
 
 def answer(conversation_id, text, mode):
     """Stream the answer to htmx, or (no JavaScript) wait for it and redirect."""
-    exchange = begin_exchange(conversation_id, text, mode)
-    events = stream_exchange(exchange)
+    release = current_app.extensions["limiter"].admit(session["owner"])
+    try:
+        exchange = begin_exchange(conversation_id, text, mode)
+    except BaseException:
+        release()
+        raise
+    events = release_when_done(stream_exchange(exchange), release)
     if not from_htmx():
         for _event in events:
             pass

@@ -40,6 +40,9 @@ class Config:
     heartbeat_seconds: float = 15.0
     history_max_turns: int = 20
     checkpoint_seconds: float = 2.0  # how often a streaming answer is saved
+    rate_messages_per_minute: int = 20  # per client; 0: no limit
+    rate_max_streams: int = 3  # simultaneous answers per client; 0: no limit
+    rate_limit_store: str = "memory"  # or "database", shared by all app servers
     history_max_chars: int = 24000
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
@@ -114,6 +117,9 @@ def load_config(env=None):
         heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
         checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 2.0),
+        rate_messages_per_minute=_int(env, "CHAT_RATE_MESSAGES_PER_MINUTE", 20),
+        rate_max_streams=_int(env, "CHAT_RATE_MAX_STREAMS", 3),
+        rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "memory",
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
@@ -144,6 +150,8 @@ def validate(config):
                 "or CHAT_DEBUG=1 for local development"
             )
         config = replace(config, secret_key=config.secret_key or DEBUG_SECRET_KEY)
+    if config.rate_limit_store not in ("memory", "database"):
+        raise ConfigError(f"CHAT_RATE_LIMIT_STORE must be memory or database, got {config.rate_limit_store!r}")
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     return config

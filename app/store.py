@@ -9,6 +9,11 @@ TITLE_CHARS = 60
 STREAMING = "streaming"
 
 
+def storable(text):
+    """PostgreSQL text cannot hold NUL; it is shown as U+FFFD anyway (see rendering.escape_text)."""
+    return text.replace("\0", "\ufffd")
+
+
 def title_from(text):
     line = " ".join(text.split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
@@ -33,14 +38,14 @@ def list_conversations(session, owner_id, limit=100):
 
 
 def start_conversation(session, owner_id, first_message):
-    conversation = Conversation(owner_id=owner_id, title=title_from(first_message))
+    conversation = Conversation(owner_id=owner_id, title=title_from(storable(first_message)))
     session.add(conversation)
     return conversation
 
 
 def add_exchange(session, conversation, user_text, model_label):
     """Save the user's turn (unless None) and an empty answer marked streaming."""
-    question = Message(role="user", content=user_text) if user_text is not None else None
+    question = Message(role="user", content=storable(user_text)) if user_text is not None else None
     answer = Message(role="assistant", outcome=STREAMING, model=model_label)
     conversation.messages.extend([m for m in (question, answer) if m is not None])
     conversation.updated_at = utcnow()
@@ -53,12 +58,12 @@ def save_partial(session, answer_id, text):
     the text since the last one."""
     answer = session.get(Message, answer_id)
     if answer is not None and answer.outcome == STREAMING:
-        answer.content = text
+        answer.content = storable(text)
         session.commit()
 
 
 def rename_conversation(session, conversation, title):
-    conversation.title = title_from(title) or conversation.title
+    conversation.title = title_from(storable(title)) or conversation.title
     session.commit()
 
 
@@ -124,7 +129,7 @@ def drop_last_exchange(session, conversation):
 
 def apply_finished(answer, finished):
     """Copy how a streamed answer ended (a streaming.Finished) onto its Message."""
-    answer.content = finished.text
+    answer.content = storable(finished.text)
     answer.outcome = finished.outcome
     answer.error = finished.error
     answer.first_piece_seconds = finished.first_piece_seconds

@@ -30,6 +30,8 @@ def main():
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
         "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", str(os.cpu_count() or 2)),
         "CHAT_PROXY_HOPS": "1",
+        "CHAT_RATE_MESSAGES_PER_MINUTE": os.environ.get("CHAT_RATE_MESSAGES_PER_MINUTE", "20"),
+        "CHAT_RATE_MAX_STREAMS": os.environ.get("CHAT_RATE_MAX_STREAMS", "3"),
     }
     with gunicorn(workdir, env, port=8000) as (app_url, app_log, _):
         with nginx(workdir, [app_url], port=nginx_port) as (url, prefix):

@@ -94,7 +94,11 @@ def make_app(database_url):
     """Build an app on the fake provider and a fresh database; settings by name."""
 
     def build(chat_model=None, **overrides):
-        settings = {"provider": "fake", "model": "fake-echo", "database_url": database_url}
+        settings = {
+            "provider": "fake", "model": "fake-echo", "database_url": database_url,
+            # tests of the limits turn them on
+            "rate_messages_per_minute": 0, "rate_max_streams": 0,
+        }
         settings.update(overrides)
         app = create_app(settings, chat_model=chat_model)
         app.test_client_class = PageClient
