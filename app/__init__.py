@@ -47,9 +47,10 @@ def create_app(overrides=None, chat_model=None):
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import api, chat
+    from app import api, chat, health
 
     app.register_blueprint(chat.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     log.info("chat provider: %s, model: %s", config.provider, config.model)
     return app

@@ -125,6 +125,21 @@ class UpstreamLimits:
         return cls(config.first_piece_timeout, config.stall_timeout, config.upstream_retries, config.retry_backoff)
 
 
+class _RunningCount:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, delta):
+        with self._lock:
+            self.value += delta
+
+
+# Model streams being read right now in this process (see /healthz): after
+# every answer has ended, however it ended, this is back to zero.
+MODEL_STREAMS_OPEN = _RunningCount()
+
+
 class _ModelReader:
     """Reads `model.stream(messages)` on its own thread into a queue."""
 
@@ -142,6 +157,7 @@ class _ModelReader:
 
     def _run(self):
         stream = None
+        MODEL_STREAMS_OPEN.add(1)
         try:
             stream = iter(self._model.stream(self._messages))
             for chunk in stream:
@@ -157,6 +173,7 @@ class _ModelReader:
         finally:
             if stream is not None and hasattr(stream, "close"):
                 stream.close()
+            MODEL_STREAMS_OPEN.add(-1)
             if self._stop.is_set():
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
 

@@ -19,8 +19,9 @@ class BadInput(Exception):
 
 
 def check_message(text, max_chars):
-    text = (text or "").strip()
-    if not text:
+    """The message as sent (whitespace kept: it is the person's text), or BadInput."""
+    text = text or ""
+    if not text.strip():
         raise BadInput(400, "Please type a message first.")
     if len(text) > max_chars:
         raise BadInput(413, f"That message is {len(text):,} characters long; the limit is {max_chars:,}.")

@@ -1,0 +1,18 @@
+"""GET /healthz: is this process alive, and what is it holding open?"""
+
+import threading
+
+from flask import Blueprint, jsonify
+
+from app.streaming import MODEL_STREAMS_OPEN
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(
+        status="ok",
+        model_streams_open=MODEL_STREAMS_OPEN.value,
+        threads=threading.active_count(),
+    )
