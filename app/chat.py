@@ -103,25 +103,23 @@ def refuse(error, conversation_id, draft):
     return render_chat(conversation_id, error=error.message, draft=draft, status=error.status)
 
 
-@bp.post("/messages")
-def post_message():
-    conversation_id = request.form.get("conversation_id", "")
+def answer_typed_message(conversation_id, mode):
     draft = request.form.get("message", "")
     try:
         text = check_message(draft, current_app.config["CHAT"].max_message_chars)
     except BadInput as error:
         return refuse(error, conversation_id, draft)
-    return answer(conversation_id, text, NEW_ANSWER)
+    return answer(conversation_id, text, mode)
+
+
+@bp.post("/messages")
+def post_message():
+    return answer_typed_message(request.form.get("conversation_id", ""), NEW_ANSWER)
 
 
 @bp.post("/c/<conversation_id>/edit")
 def edit_last(conversation_id):
-    draft = request.form.get("message", "")
-    try:
-        text = check_message(draft, current_app.config["CHAT"].max_message_chars)
-    except BadInput as error:
-        return refuse(error, conversation_id, draft)
-    return answer(conversation_id, text, REDO_EXCHANGE)
+    return answer_typed_message(conversation_id, REDO_EXCHANGE)
 
 
 @bp.post("/c/<conversation_id>/regenerate")
