@@ -33,6 +33,11 @@ def build_vertex_model(config):
     options = {}
     if config.vertex_base_url:
         options["base_url"] = config.vertex_base_url
+    if config.vertex_transport == "rest":
+        # Over REST this is a read timeout between bytes, so a hung upstream
+        # frees the reader thread soon after the pipeline has given up on it.
+        # (Over gRPC it would be a deadline for the whole answer: not set.)
+        options["timeout"] = max(config.first_piece_timeout, config.stall_timeout) + 5
     # The deprecation is known and handled (see the module docstring).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
