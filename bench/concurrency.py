@@ -53,7 +53,6 @@ from loadgen import make_message, open_sessions, raise_fd_limit, run_streams
 from servers import gunicorn, nginx
 
 SECRET_KEY = secrets.token_hex(32)
-API_KEY = secrets.token_urlsafe(24)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -142,9 +141,10 @@ def server_env(args):
         "GUNICORN_WORKERS": str(args.workers),
         "GUNICORN_WORKER_CLASS": args.worker_class,
         "GUNICORN_LOG_LEVEL": "warning",
-        # as in production: a real secret, and the API behind a key
+        # as in production: a real secret, and the API behind keys, one per
+        # simulated program (the app limits simultaneous streams per client)
         "SECRET_KEY": SECRET_KEY,
-        "CHAT_API_KEYS": API_KEY,
+        "CHAT_API_KEYS": ",".join(args.api_keys),
     }
     if not args.direct:
         env["CHAT_PROXY_HOPS"] = "1"
@@ -233,7 +233,17 @@ def wait_for_quiet(args, app, proxy):
     return load
 
 
-def one_run(args, host, port, app, proxy, route, n, run_index, sessions=None):
+def log_errors(log_path, offset, limit=5):
+    """The most common error lines the server logged since `offset`."""
+    if not log_path or not log_path.exists():
+        return {}
+    with open(log_path, errors="replace") as log:
+        log.seek(offset)
+        lines = [line.strip() for line in log if "Error" in line or "ERROR" in line or "Exception" in line]
+    return dict(Counter(line[-160:] for line in lines).most_common(limit))
+
+
+def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log_path=None):
     ttft, gap = args.ttft_ms / 1000, args.chunk_ms / 1000
     ideal = ttft + (args.chunks - 1) * gap
     messages = [make_message(i, args.message_chars, seed=f"{route}-{n}-{run_index}") for i in range(n)]
@@ -247,15 +257,17 @@ def one_run(args, host, port, app, proxy, route, n, run_index, sessions=None):
         if peak["samples"] % 10 == 1:  # smaps_rollup costs more: every 10th sample
             peak["pss"] = max(peak["pss"], sum(pss_bytes(pid) for pid in pids))
 
+    log_offset = log_path.stat().st_size if log_path and log_path.exists() else 0
     idle_rss = sum(rss_bytes(pid) for pid in app.pids())
     app_before = app.cpu()
     proxy_before = proxy.cpu() if proxy else {}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     results, generator = asyncio.run(
-        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample,
-                    sessions=sessions, api_key=API_KEY)
+        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample, clients=clients)
     )
-    app_cpu = cpu_delta(app_before, app.cpu())
+    app_after = app.cpu()
+    app_cpu = cpu_delta(app_before, app_after)
+    per_process = sorted((app_after[pid] - app_before.get(pid, 0.0) for pid in app_after), reverse=True)
     proxy_cpu = cpu_delta(proxy_before, proxy.cpu()) if proxy else None
     busy = machine_busy_seconds() - busy_before
     others = busy - app_cpu - (proxy_cpu or 0) - (self_cpu_seconds() - self_before)
@@ -305,6 +317,9 @@ def one_run(args, host, port, app, proxy, route, n, run_index, sessions=None):
         "nginx_cpu_seconds": proxy_cpu,
         "nginx_cpu_us_per_piece": (1e6 * proxy_cpu / pieces) if (proxy_cpu is not None and pieces) else None,
         "server_processes": len(app.pids()),
+        # master and workers, busiest first: shows how evenly the workers shared the streams
+        "server_cpu_by_process": [round(c, 2) for c in per_process],
+        "server_log_errors": log_errors(log_path, log_offset),
         # everything else on the machine meanwhile (other people's tests...), in cores
         "machine_busy_cores": busy / generator["wall_seconds"],
         "other_processes_cores": max(0.0, others) / generator["wall_seconds"],
@@ -329,17 +344,19 @@ def median_of(runs):
             summary[key] = statistics.median(values) if values else math.nan
     if runs[0]["nginx_cpu_us_per_piece"] is not None:
         summary["nginx_cpu_us_per_piece"] = statistics.median(r["nginx_cpu_us_per_piece"] for r in runs)
-    errors = Counter()
+    errors, logged = Counter(), Counter()
     for r in runs:
         errors.update(r["errors"])
+        logged.update(r["server_log_errors"])
     summary["errors"] = dict(errors)
+    summary["server_log_errors"] = dict(logged.most_common(5))
     return summary
 
 
 # --- profiling ------------------------------------------------------------------
 
 
-def profile_run(args, host, port, app, route, n, tag, sessions=None):
+def profile_run(args, host, port, app, route, n, tag, clients=None):
     """One extra run with py-spy attached to each worker; returns the top self-time functions."""
     out_dir = Path(args.profile_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -354,7 +371,7 @@ def profile_run(args, host, port, app, route, n, tag, sessions=None):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )))
     time.sleep(1.5)  # py-spy attaches
-    one_run(args, host, port, app, None, route, n, run_index=99, sessions=sessions)
+    one_run(args, host, port, app, None, route, n, run_index=99, clients=clients)
     for _out, spy in spies:
         try:
             spy.wait(timeout=duration + 30)
@@ -424,6 +441,20 @@ others: cores used meanwhile by every other process on the machine.
 Medians over runs."""
 
 
+def code_fingerprint():
+    """A short hash of the app code and config measured (the tree may change between runs)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    files = sorted([*root.glob("app/**/*.py"), *root.glob("templates/*.html"), root / "gunicorn.conf.py",
+                    root / "deploy/nginx.conf", root / "deploy/stack.py"])
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def machine():
     model = ""
     try:
@@ -479,12 +510,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(args.n))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
     routes = ["api", "page"] if args.route == "both" else [args.route]
     config = (f"{args.worker_class}, {args.workers} workers"
               + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
               + (", direct to gunicorn" if args.direct else ", behind nginx"))
-    print(f"machine: {machine()}; fd limit {limit}", flush=True)
+    fingerprint = code_fingerprint()
+    print(f"machine: {machine()}; fd limit {limit}; app code {fingerprint}", flush=True)
     print(f"load generator nice {args.client_nice} (servers 0)", flush=True)
     print(f"stack: {config}; fake model TTFT {args.ttft_ms} ms, {args.chunks} pieces {args.chunk_ms} ms apart, "
           f"{args.message_chars} chars per answer; {args.runs} runs per N", flush=True)
@@ -493,32 +526,34 @@ def main(argv=None):
     for route in routes:
         for n in args.n:
             with production_stack(args) as (host, port, app, proxy, log):
-                # page: one browser session (cookie + CSRF token) per stream, opened
-                # before the runs, as if N people had the page open
-                sessions = asyncio.run(open_sessions(host, port, n)) if route == "page" else None
+                # N clients: on the page one browser session (cookie + CSRF token)
+                # each, opened before the runs as if N people had the page open;
+                # on the API one key each
+                clients = asyncio.run(open_sessions(host, port, n)) if route == "page" else args.api_keys[:n]
                 # warm up: imports, templates, DB connections, first greenlets/threads
                 warm = min(n, 4 * args.workers)
                 asyncio.run(run_streams(host, port, route, [make_message(i, 200, seed="warm") for i in range(warm)],
-                                        args.chunks, args.timeout, sessions=sessions and sessions[:warm],
-                                        api_key=API_KEY))
+                                        args.chunks, args.timeout, clients=clients[:warm]))
                 runs = []
                 for run_index in range(args.runs):
                     time.sleep(args.pause)
                     wait_for_quiet(args, app, proxy)
-                    result = one_run(args, host, port, app, proxy, route, n, run_index, sessions)
+                    result = one_run(args, host, port, app, proxy, route, n, run_index, clients, log)
                     runs.append(result)
                     print(f"  {route} N={n} run {run_index + 1}: {result['exact']}/{n} exact, "
                           f"1st p99 {fmt(result['first_piece_over_ttft_p99_ms'])} ms, "
                           f"total p50 x{fmt(result['total_ratio_p50'], 3)}, "
                           f"{fmt(result['server_cpu_us_per_piece'], 0)} us/piece, "
                           f"RSS {fmt(result['server_peak_rss_mb'], 0)} MB"
-                          + (f", errors {result['errors']}" if result["errors"] else ""), flush=True)
+                          + (f", errors {result['errors']}" if result["errors"] else "")
+                          + (f"; server log: {result['server_log_errors']}" if result["server_log_errors"] else ""),
+                          flush=True)
                 all_runs.extend(runs)
                 summaries.append(median_of(runs))
                 if args.profile:
                     time.sleep(args.pause)
                     tag = f"{args.worker_class}{'-direct' if args.direct else ''}"
-                    files = profile_run(args, host, port, app, route, n, tag, sessions)
+                    files = profile_run(args, host, port, app, route, n, tag, clients)
                     total, own, inclusive = summarize_profile(files)
                     profiles[f"{route}-{n}"] = {"samples": total, "self": own, "inclusive": inclusive,
                                                 "files": [str(f) for f in files]}
@@ -532,7 +567,8 @@ def main(argv=None):
     print(LEGEND)
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"machine": machine(), "config": config, "args": vars(args), "summaries": summaries,
+            {"machine": machine(), "config": config, "app_code": fingerprint,
+             "args": {k: v for k, v in vars(args).items() if k != "api_keys"}, "summaries": summaries,
              "runs": all_runs, "profiles": profiles}, indent=1, default=str))
         print(f"wrote {args.json}")
 

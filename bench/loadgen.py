@@ -67,19 +67,19 @@ def make_message(index, chars, seed=0):
     return text[:-1] + "x" if text.endswith(" ") else text
 
 
-def build_request(route, host, port, message, session=None, api_key=""):
-    """The raw request. `session` (page): (Cookie header value, CSRF token) from
-    `open_sessions`, as a browser that loaded the page has; `api_key`: sent as
-    a bearer token (the API ignores it unless CHAT_API_KEYS is set)."""
+def build_request(route, host, port, message, client=None):
+    """The raw request. `client` is who sends it: on the page a browser session
+    (Cookie header value, CSRF token) from `open_sessions`; on the API a key,
+    sent as a bearer token."""
     if route == "api":
         path, body = API_PATH, json.dumps({"message": message}).encode()
         extra = "Content-Type: application/json\r\n"
-        if api_key:
-            extra += f"Authorization: Bearer {api_key}\r\n"
+        if client:
+            extra += f"Authorization: Bearer {client}\r\n"
     else:
         path, body = PAGE_PATH, urlencode({"message": message}).encode()
         extra = "Content-Type: application/x-www-form-urlencoded\r\nHX-Request: true\r\nAccept: text/event-stream\r\n"
-        cookie, token = session or ("", "")
+        cookie, token = client or ("", "")
         if cookie:
             extra += f"Cookie: {cookie}\r\n"
         if token:
@@ -290,10 +290,10 @@ async def open_sessions(host, port, count, timeout=30.0, concurrency=32):
     return await asyncio.gather(*(one() for _ in range(count)))
 
 
-async def _one_stream(host, port, route, message, chunks, timeout, session=None, api_key=""):
+async def _one_stream(host, port, route, message, chunks, timeout, client=None):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    request = build_request(route, host, port, message, session, api_key)
+    request = build_request(route, host, port, message, client)
     protocol = StreamProtocol(route, request, message, chunks, done)
     started = time.perf_counter()
     try:
@@ -328,20 +328,22 @@ async def _sample(sampler, stop, every):
 
 
 async def run_streams(host, port, route, messages, chunks, timeout, sampler=None, sample_every=0.05,
-                      sessions=None, api_key=""):
+                      clients=None):
     """Open len(messages) streams at once; return (stream results, generator stats).
 
     `sampler()` (optional) is called every `sample_every` seconds meanwhile,
-    e.g. to read server RSS from /proc. `sessions`: one per message (page)."""
+    e.g. to read server RSS from /proc. `clients`: one per message (see
+    `build_request`), so that each stream is its own client for the app's
+    per-client limits."""
     stop = asyncio.Event()
     lags = []
     helpers = [asyncio.create_task(_watch_loop_lag(lags, stop))]
     if sampler is not None:
         helpers.append(asyncio.create_task(_sample(sampler, stop, sample_every)))
     usage_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    sessions = sessions or [None] * len(messages)
+    clients = clients or [None] * len(messages)
     results = await asyncio.gather(*(
-        _one_stream(host, port, route, m, chunks, timeout, s, api_key) for m, s in zip(messages, sessions)
+        _one_stream(host, port, route, m, chunks, timeout, c) for m, c in zip(messages, clients)
     ))
     wall = time.perf_counter() - wall_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
