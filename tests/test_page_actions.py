@@ -10,6 +10,19 @@ from tests.sse_client import decode_events
 from tests.test_conversations import send, stored_answers
 
 
+def start_a_long_answer(make_app):
+    """An answer of 200 slow pieces, read up to its first piece."""
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
+    stream = iter(response.response)
+    opening = next(stream).decode() + next(stream).decode()
+    answer_id = int(re.findall(r'id="m-(\d+)"', opening)[1])
+    next(stream)
+    return model, app, client, response, stream, answer_id
+
+
 def test_regenerate_answers_the_last_question_again_and_replaces_the_old_answer(make_app):
     model = ScriptedChatModel(pieces=["an answer"])
     app = make_app(chat_model=model)
@@ -46,14 +59,7 @@ def test_only_the_owner_can_stop_regenerate_or_edit(app):
 
 
 def test_stop_ends_a_stream_in_this_process_as_stopped(make_app):
-    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
-    app = make_app(chat_model=model)
-    client = app.test_client()
-    response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
-    stream = iter(response.response)
-    opening = next(stream).decode() + next(stream).decode()
-    answer_id = re.findall(r'id="m-(\d+)"', opening)[1]
-    next(stream)
+    model, app, client, response, stream, answer_id = start_a_long_answer(make_app)
     assert b"Stopped." in client.post(f"/answers/{answer_id}/stop").data
     rest = "".join(c.decode() for c in stream)
     assert "outcome-stopped" in decode_events(rest)[-1]["data"]
@@ -91,14 +97,7 @@ def test_a_stop_handled_by_another_process_is_kept_when_the_client_goes_away(mak
     from app import store
     from app.db import session_for
 
-    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
-    app = make_app(chat_model=model)
-    client = app.test_client()
-    response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
-    stream = iter(response.response)
-    opening = next(stream).decode() + next(stream).decode()
-    answer_id = int(re.findall(r'id="m-(\d+)"', opening)[1])
-    next(stream)
+    model, app, client, response, stream, answer_id = start_a_long_answer(make_app)
     with session_for(app) as db, client.session_transaction() as cookie:
         assert store.mark_stopped(db, cookie["owner"], answer_id)  # what another worker's /stop does
     response.close()  # then the browser aborts
