@@ -88,6 +88,19 @@ def machine_busy_seconds():
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
+def listen_overflows():
+    """TcpExt ListenOverflows: connections dropped because a listen queue was full."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(table.get("ListenOverflows", 0))
+    return 0
+
+
 def self_cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -262,6 +275,7 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     app_before = app.cpu()
     proxy_before = proxy.cpu() if proxy else {}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
+    overflows_before = listen_overflows()
     results, generator = asyncio.run(
         run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample, clients=clients)
     )
@@ -270,10 +284,11 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     per_process = sorted((app_after[pid] - app_before.get(pid, 0.0) for pid in app_after), reverse=True)
     proxy_cpu = cpu_delta(proxy_before, proxy.cpu()) if proxy else None
     busy = machine_busy_seconds() - busy_before
+    overflows = listen_overflows() - overflows_before
     others = busy - app_cpu - (proxy_cpu or 0) - (self_cpu_seconds() - self_before)
     sample()
 
-    first, first_byte, gaps, totals, errors = [], [], [], [], Counter()
+    first, first_byte, gaps, totals, errors, connects = [], [], [], [], Counter(), []
     pieces = 0
     for r in results:
         arrivals = r["arrivals"]
@@ -283,6 +298,8 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
             gaps.extend((b - a - gap) * 1000 for a, b in zip(arrivals, arrivals[1:]))
         if r["first_byte"] is not None:
             first_byte.append(r["first_byte"] * 1000)
+        if r["connect"] is not None:
+            connects.append(r["connect"] * 1000)
         if r["complete"] and r["total"] is not None:
             totals.append(r["total"] / ideal)
         if r["error"]:
@@ -300,6 +317,11 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
         "first_piece_over_ttft_p50_ms": quantile(first, 0.5),
         "first_piece_over_ttft_p99_ms": quantile(first, 0.99),
         "first_piece_over_ttft_max_ms": max(first, default=math.nan),
+        "connect_p50_ms": quantile(connects, 0.5),
+        "connect_p99_ms": quantile(connects, 0.99),
+        "connect_max_ms": max(connects, default=math.nan),
+        # machine-wide; a full accept queue makes a client retry its SYN after 1 s, 3 s...
+        "listen_overflows": overflows,
         "first_byte_p50_ms": quantile(first_byte, 0.5),
         "first_byte_p99_ms": quantile(first_byte, 0.99),
         "gap_over_model_p50_ms": quantile(gaps, 0.5),
@@ -510,7 +532,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(args.n))]
+    args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(*args.n, 4 * args.workers))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
     routes = ["api", "page"] if args.route == "both" else [args.route]
     config = (f"{args.worker_class}, {args.workers} workers"
@@ -529,9 +551,10 @@ def main(argv=None):
                 # N clients: on the page one browser session (cookie + CSRF token)
                 # each, opened before the runs as if N people had the page open;
                 # on the API one key each
-                clients = asyncio.run(open_sessions(host, port, n)) if route == "page" else args.api_keys[:n]
+                warm = 4 * args.workers  # enough to reach every worker
+                count = max(n, warm)
+                clients = asyncio.run(open_sessions(host, port, count)) if route == "page" else args.api_keys[:count]
                 # warm up: imports, templates, DB connections, first greenlets/threads
-                warm = min(n, 4 * args.workers)
                 asyncio.run(run_streams(host, port, route, [make_message(i, 200, seed="warm") for i in range(warm)],
                                         args.chunks, args.timeout, clients=clients[:warm]))
                 runs = []
