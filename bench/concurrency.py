@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
         [--route api|page|both] [--worker-class gevent|gthread] [--workers 2]
-        [--threads T] [--direct] [--json out.json]
+        [--threads T] [--direct] [--wait-idle S] [--json out.json]
+        [--profile PY_SPY [--profile-dir DIR]]
 
 Starts gunicorn with the project's gunicorn.conf.py behind nginx rendered from
 deploy/nginx.conf (deploy.stack; `--direct` skips nginx), a fresh stack and
@@ -11,8 +12,11 @@ answer: 300 ms to the first piece, then 59 more pieces 50 ms apart (ideal
 total 0.3 + 59 x 0.05 = 3.25 s). N streams are opened at once by the asyncio
 load generator in bench/loadgen.py (raw sockets, HTTP/1.1, every piece
 timestamped on arrival), on `POST /api/chat/stream` and/or on the page route
-`POST /messages` (htmx, text/event-stream). Each stream has a timeout and the
-script stops by itself.
+`POST /messages` (htmx, text/event-stream). Every stream is its own client:
+on the API its own key (CHAT_API_KEYS is set to N random keys), on the page
+its own browser session (cookie and CSRF token from a GET / before the runs),
+so the app's per-client limits apply as they would to N people. Each stream
+has a timeout and the script stops by itself.
 
 Per N, the median over `--runs` runs of:
   first piece - request start - TTFT         p50, p99 (ms)
@@ -21,11 +25,18 @@ Per N, the median over `--runs` runs of:
   complete and byte-exact streams            out of N (worst run)
   server memory                              peak sum of RSS of gunicorn master + workers
   server CPU per piece                       utime+stime of gunicorn (and nginx) over the
-                                             run / pieces delivered (µs)
+                                             run / pieces delivered (us)
   load generator                             its CPU share of one core, worst loop lag
+  others                                     cores used by every other process meanwhile
+The JSON also has every run, connect times, the page's first byte (its
+`: stream open` comment), PSS, CPU per gunicorn process, the kernel's
+listen-queue overflows and the server's logged errors.
 
-The load generator runs on the same machine as the servers and competes with
-them for the CPU: read the figures as an upper bound on what the servers cost.
+The load generator shares the machine with the servers. It runs at nice -10
+(`--client-nice`; the servers stay at 0) so that its own timestamps stay
+honest: real clients do not share the server's CPU. `--wait-idle S` waits up
+to S seconds before each run for other processes to go quiet; the `others`
+column says how quiet it was.
 
 `--profile PY_SPY` adds one more run per N (not counted) with
 `PY_SPY record --format raw` attached to every gunicorn worker; the folded
