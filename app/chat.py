@@ -26,7 +26,8 @@ bp = Blueprint("chat", __name__)
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-bp.before_app_request(ensure_browser_owner)
+# Before the CSRF check, which keeps its token in the same session.
+bp.before_request(ensure_browser_owner)
 
 
 @bp.before_request

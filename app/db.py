@@ -32,6 +32,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the page) and the writer (a finishing stream) overlap.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a power
+    # cut may lose the last commits but never corrupts the file. A commit
+    # that fsyncs stalls every stream of a gevent worker (docs/benchmarks.md).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

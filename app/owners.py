@@ -20,4 +20,11 @@ def use_api_key_owner(key):
 
 
 def current_owner():
-    return g.get("owner") or session["owner"]
+    """The API key's owner, or else the browser's (given one now if it has none).
+
+    The API sets no cookie until it stores a conversation: a program that
+    sends its own history never needs one."""
+    if g.get("owner"):
+        return g.owner
+    ensure_browser_owner()
+    return session["owner"]

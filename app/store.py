@@ -1,6 +1,6 @@
 """Conversations and messages: saving turns and loading what the model sees."""
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from app.models import Conversation, Message, utcnow
 from app.streaming import INTERRUPTED, STOPPED
@@ -55,11 +55,14 @@ def add_exchange(session, conversation, user_text, model_label):
 
 def save_partial(session, answer_id, text):
     """A checkpoint of an answer still streaming: a killed worker loses at most
-    the text since the last one."""
-    answer = session.get(Message, answer_id)
-    if answer is not None and answer.outcome == STREAMING:
-        answer.content = storable(text)
-        session.commit()
+    the text since the last one. One UPDATE, no load: it runs for every
+    streaming answer every few seconds."""
+    session.execute(
+        update(Message)
+        .where(Message.id == answer_id, Message.outcome == STREAMING)
+        .values(content=storable(text))
+    )
+    session.commit()
 
 
 def rename_conversation(session, conversation, title):
@@ -73,15 +76,18 @@ def delete_conversation(session, conversation):
 
 
 def save_answer(session, answer_id, finished):
-    answer = session.get(Message, answer_id)
-    if answer is None:  # the conversation was deleted meanwhile
-        return
-    # A Stop handled by another process marks the answer first; the stream
-    # then only sees its client go away.
-    stopped_elsewhere = answer.outcome == STOPPED and finished.outcome == INTERRUPTED
-    apply_finished(answer, finished)
-    if stopped_elsewhere:
-        answer.outcome = STOPPED
+    """Save how a streamed answer ended, in one UPDATE (a no-op if the
+    conversation was deleted meanwhile)."""
+    outcome = finished.outcome
+    if outcome == INTERRUPTED:
+        # A Stop handled by another process marks the answer first; the
+        # stream then only sees its client go away.
+        outcome = case((Message.outcome == STOPPED, STOPPED), else_=INTERRUPTED)
+    session.execute(
+        update(Message)
+        .where(Message.id == answer_id)
+        .values({**finished_columns(finished), "outcome": outcome})
+    )
     session.commit()
 
 
@@ -127,13 +133,21 @@ def drop_last_exchange(session, conversation):
     return removed
 
 
+def finished_columns(finished):
+    """A Message's columns for how a streamed answer ended (a streaming.Finished)."""
+    return {
+        "content": storable(finished.text),
+        "outcome": finished.outcome,
+        "error": finished.error,
+        "first_piece_seconds": finished.first_piece_seconds,
+        "pieces_per_second": finished.pieces_per_second,
+    }
+
+
 def apply_finished(answer, finished):
-    """Copy how a streamed answer ended (a streaming.Finished) onto its Message."""
-    answer.content = storable(finished.text)
-    answer.outcome = finished.outcome
-    answer.error = finished.error
-    answer.first_piece_seconds = finished.first_piece_seconds
-    answer.pieces_per_second = finished.pieces_per_second
+    """Copy how a streamed answer ended onto its Message in memory."""
+    for column, value in finished_columns(finished).items():
+        setattr(answer, column, value)
 
 
 def conversation_turns(conversation):

@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from app.providers.text_stream import stream_text
+
 log = logging.getLogger(__name__)
 
 COMPLETE = "complete"
@@ -64,11 +66,6 @@ def request_stop(key):
     reader.stop()
     reader.queue.put(_STOP)
     return True
-
-
-def chunk_text(chunk):
-    """The text of a LangChain chunk; `.text` also flattens Gemini's content blocks."""
-    return str(chunk.text)
 
 
 TIMED_OUT = "The model took too long to answer. Please try again."
@@ -141,7 +138,7 @@ MODEL_STREAMS_OPEN = _RunningCount()
 
 
 class _ModelReader:
-    """Reads `model.stream(messages)` on its own thread into a queue."""
+    """Reads the model's text pieces (`stream_text`) on its own thread into a queue."""
 
     def __init__(self, model, messages):
         self._model = model
@@ -159,14 +156,12 @@ class _ModelReader:
         stream = None
         MODEL_STREAMS_OPEN.add(1)
         try:
-            stream = iter(self._model.stream(self._messages))
-            for chunk in stream:
+            stream = stream_text(self._model, self._messages)
+            for text in stream:
                 if self._stop.is_set():
                     return
-                text = chunk_text(chunk)
-                if text:
-                    self.pieces_read += 1
-                    self.queue.put(text)
+                self.pieces_read += 1
+                self.queue.put(text)
             self.queue.put(_END)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
             self.queue.put(exc)

@@ -67,3 +67,13 @@ def test_bad_input_gets_clear_json_errors(make_app):
     assert client.post("/api/chat", json=["not", "an", "object"]).status_code == 400
     bad_history = client.post("/api/chat", json={"message": "hi", "history": [{"role": "system"}]})
     assert bad_history.status_code == 400 and "role" in bad_history.json["error"]
+
+
+def test_only_stored_conversations_give_the_caller_a_cookie(client):
+    # A program that sends its own history needs no session; one that keeps
+    # a stored conversation owns it through the cookie it is given.
+    assert "Set-Cookie" not in client.post("/api/chat", json={"message": "hi"}).headers
+    started = client.post("/api/chat", json={"message": "hi", "conversation_id": "new"})
+    assert "Set-Cookie" in started.headers
+    again = client.post("/api/chat", json={"message": "again", "conversation_id": started.json["conversation_id"]})
+    assert again.status_code == 200 and again.json["reply"] == "again"

@@ -1,7 +1,7 @@
 """One seam for every model: `build_chat_model(config)` returns a LangChain chat model.
 
-The reply pipeline only ever calls `.stream(messages)` on what comes back, so it
-never branches on the provider.
+The reply pipeline reads whatever comes back through
+`text_stream.stream_text(model, messages)`, so it never branches on the provider.
 """
 
 from app.config import ConfigError

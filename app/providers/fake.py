@@ -3,14 +3,20 @@
 Its reply is exactly the last user message, cut into `chunks` nearly equal
 pieces (fewer when the message is shorter), after `ttft_ms` and then every
 `chunk_ms`. Benchmarks rely on the reply being byte-for-byte the message.
+
+Like a remote model, it keeps its own clock: piece i is due at
+`ttft_ms + i * chunk_ms` after the stream opened, however late the reader
+took the pieces before it. (Sleeping `chunk_ms` after each piece instead would
+push every later piece back by any delay of the reader's, and a benchmark
+would count the server's lateness more than once.)
 """
 
 import threading
 import time
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import HumanMessage
+
+from app.providers.text_stream import TextStreamingChatModel
 
 
 class StreamCounter:
@@ -52,7 +58,7 @@ def last_user_text(messages):
     return ""
 
 
-class FakeEchoChatModel(BaseChatModel):
+class FakeEchoChatModel(TextStreamingChatModel):
     chunks: int = 20
     ttft_ms: int = 0
     chunk_ms: int = 0
@@ -61,17 +67,15 @@ class FakeEchoChatModel(BaseChatModel):
     def _llm_type(self):
         return "fake-echo"
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        text = "".join(chunk.text for chunk in self._stream(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
-
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+    def stream_text(self, messages, stop=None):
         OPEN_STREAMS.change(opened=True)
         try:
+            opened = time.monotonic()
             for index, piece in enumerate(split_evenly(last_user_text(messages), self.chunks)):
-                delay_ms = self.ttft_ms if index == 0 else self.chunk_ms
-                if delay_ms:
-                    time.sleep(delay_ms / 1000)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                due = opened + (self.ttft_ms + index * self.chunk_ms) / 1000
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                yield piece
         finally:
             OPEN_STREAMS.change(opened=False)

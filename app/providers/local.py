@@ -8,12 +8,9 @@ import functools
 import logging
 import threading
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-
 from app.config import ConfigError
 from app.providers.offload import iterate_off_the_hub
+from app.providers.text_stream import TextStreamingChatModel
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +50,7 @@ def load_llama(model_path, threads):
     )
 
 
-class LocalGemmaChatModel(BaseChatModel):
+class LocalGemmaChatModel(TextStreamingChatModel):
     model_path: str
     threads: int = 0
     max_tokens: int = 512
@@ -65,11 +62,7 @@ class LocalGemmaChatModel(BaseChatModel):
     def _llm_type(self):
         return "llama-cpp-gemma3"
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        text = "".join(chunk.text for chunk in self._stream(messages, stop))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
-
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+    def stream_text(self, messages, stop=None):
         llm = load_llama(self.model_path, self.threads)
         prompt = format_prompt(messages)
         with _generation_lock:
@@ -90,7 +83,7 @@ class LocalGemmaChatModel(BaseChatModel):
                         text = text.lstrip()
                         started = bool(text)
                     if text:
-                        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+                        yield text
             finally:
                 # Stops llama.cpp at once when the reader goes away.
                 completion.close()
