@@ -46,7 +46,7 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
             abort(404)
         is_new = conversation is None
         if is_new:
-            conversation = store.start_conversation(db, owner, text)
+            conversation = store.start_conversation(owner, text)
         removed = []
         if mode == REDO_ANSWER:
             removed, question = store.drop_last_answer(db, conversation)
@@ -54,8 +54,12 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
                 raise BadInput(400, "There is no question to answer again.")
         elif mode == REDO_EXCHANGE:
             removed = store.drop_last_exchange(db, conversation)
+        # Read before the new turn is saved, so it is added exactly once.
+        history = [] if is_new else store.conversation_turns(conversation)
         question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
-        turns = bound_turns(store.conversation_turns(conversation), config.history_max_turns, config.history_max_chars)
+    if question is not None:
+        history.append((question.role, question.content))
+    turns = bound_turns(history, config.history_max_turns, config.history_max_chars)
     return Exchange(conversation, question, answer, is_new, to_chat_messages(turns), removed)
 
 
@@ -72,14 +76,14 @@ def stream_exchange(exchange):
 
 
 def _answer_savers(answer_id):
-    app = current_app._get_current_object()
+    engine = current_app.extensions["db_engine"]
 
     def save_partial(text):
-        with session_for(app) as db:
-            store.save_partial(db, answer_id, text)
+        with engine.begin() as connection:
+            store.save_partial(connection, answer_id, text)
 
     def save_finished(finished):
-        with session_for(app) as db:
-            store.save_answer(db, answer_id, finished)
+        with engine.begin() as connection:
+            store.save_answer(connection, answer_id, finished)
 
     return save_partial, save_finished

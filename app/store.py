@@ -1,8 +1,9 @@
 """Conversations and messages: saving turns and loading what the model sees."""
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, insert, inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.models import Conversation, Message, utcnow
+from app.models import Conversation, Message, new_conversation_id, utcnow
 from app.streaming import INTERRUPTED, STOPPED
 
 TITLE_CHARS = 60
@@ -37,32 +38,81 @@ def list_conversations(session, owner_id, limit=100):
     return list(session.scalars(query))
 
 
-def start_conversation(session, owner_id, first_message):
-    conversation = Conversation(owner_id=owner_id, title=title_from(storable(first_message)))
-    session.add(conversation)
-    return conversation
+def start_conversation(owner_id, first_message):
+    """A new conversation, saved by `add_exchange` with its first exchange."""
+    now = utcnow()
+    return Conversation(
+        id=new_conversation_id(), owner_id=owner_id, title=title_from(storable(first_message)),
+        created_at=now, updated_at=now,
+    )
+
+
+_INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 
 
 def add_exchange(session, conversation, user_text, model_label):
-    """Save the user's turn (unless None) and an empty answer marked streaming."""
-    question = Message(role="user", content=storable(user_text)) if user_text is not None else None
-    answer = Message(role="assistant", outcome=STREAMING, model=model_label)
-    conversation.messages.extend([m for m in (question, answer) if m is not None])
-    conversation.updated_at = utcnow()
+    """Save the user's turn (unless None), an empty answer marked streaming,
+    and the conversation if `start_conversation` just made it, in one commit
+    with anything else pending in `session`. Returns (question, answer).
+
+    Every message sent pays for this, so it is plain INSERTs: an ORM flush of
+    the same rows cost 0.5 ms more CPU. The returned Messages are not in the
+    session, and `conversation.messages` is left as it was.
+    """
+    now = utcnow()
+    connection = session.connection()
+    if inspect(conversation).transient:
+        connection.execute(insert(Conversation).values(
+            id=conversation.id, owner_id=conversation.owner_id, title=conversation.title,
+            created_at=conversation.created_at, updated_at=now,
+        ))
+    else:
+        connection.execute(update(Conversation).where(Conversation.id == conversation.id).values(updated_at=now))
+        set_committed_value(conversation, "updated_at", now)
+    common = {"conversation_id": conversation.id, "error": "", "first_piece_seconds": None,
+              "pieces_per_second": None, "created_at": now}
+    rows = [{**common, "role": "assistant", "content": "", "outcome": STREAMING, "model": model_label}]
+    if user_text is not None:
+        rows.insert(0, {**common, "role": "user", "content": storable(user_text), "outcome": "complete", "model": ""})
+    ids = connection.execute(_INSERT_MESSAGES, rows).scalars().all()
     session.commit()
-    return question, answer
+    messages = [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
+    return (messages[0] if user_text is not None else None), messages[-1]
 
 
-def save_partial(session, answer_id, text):
+# The writes every streaming answer makes (checkpoints, its end) are built
+# once here and run on a plain connection: an ORM-enabled UPDATE built per
+# call cost 7 times the CPU (340 against 46 us), and under load that CPU is
+# taken from every other stream in the worker.
+_SAVE_PARTIAL = (
+    update(Message)
+    .where(Message.id == bindparam("answer_id"), Message.outcome == STREAMING)
+    .values(content=bindparam("content"))
+)
+_FINISHED_VALUES = {
+    "content": bindparam("content"),
+    "error": bindparam("error"),
+    "first_piece_seconds": bindparam("first_piece_seconds"),
+    "pieces_per_second": bindparam("pieces_per_second"),
+}
+_SAVE_FINISHED = (
+    update(Message)
+    .where(Message.id == bindparam("answer_id"))
+    .values(outcome=bindparam("outcome"), **_FINISHED_VALUES)
+)
+# A Stop handled by another process marks the answer first; the stream then
+# only sees its client go away, and the answer stays stopped.
+_SAVE_INTERRUPTED = (
+    update(Message)
+    .where(Message.id == bindparam("answer_id"))
+    .values(outcome=case((Message.outcome == STOPPED, STOPPED), else_=INTERRUPTED), **_FINISHED_VALUES)
+)
+
+
+def save_partial(connection, answer_id, text):
     """A checkpoint of an answer still streaming: a killed worker loses at most
-    the text since the last one. One UPDATE, no load: it runs for every
-    streaming answer every few seconds."""
-    session.execute(
-        update(Message)
-        .where(Message.id == answer_id, Message.outcome == STREAMING)
-        .values(content=storable(text))
-    )
-    session.commit()
+    the text since the last one. `connection`: a Core connection in a transaction."""
+    connection.execute(_SAVE_PARTIAL, {"answer_id": answer_id, "content": storable(text)})
 
 
 def rename_conversation(session, conversation, title):
@@ -75,20 +125,11 @@ def delete_conversation(session, conversation):
     session.commit()
 
 
-def save_answer(session, answer_id, finished):
-    """Save how a streamed answer ended, in one UPDATE (a no-op if the
-    conversation was deleted meanwhile)."""
-    outcome = finished.outcome
-    if outcome == INTERRUPTED:
-        # A Stop handled by another process marks the answer first; the
-        # stream then only sees its client go away.
-        outcome = case((Message.outcome == STOPPED, STOPPED), else_=INTERRUPTED)
-    session.execute(
-        update(Message)
-        .where(Message.id == answer_id)
-        .values({**finished_columns(finished), "outcome": outcome})
-    )
-    session.commit()
+def save_answer(connection, answer_id, finished):
+    """Save how a streamed answer ended (nothing if the conversation was
+    deleted meanwhile). `connection`: a Core connection in a transaction."""
+    statement = _SAVE_INTERRUPTED if finished.outcome == INTERRUPTED else _SAVE_FINISHED
+    connection.execute(statement, {"answer_id": answer_id, **finished_columns(finished)})
 
 
 def mark_stopped(session, owner_id, answer_id):

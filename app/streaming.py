@@ -6,6 +6,7 @@ API and the JSON API each frame these events their own way.
 The model is read on a helper thread (a greenlet under gevent) that feeds a
 queue, so that a silent model still lets us send heartbeats, and a client that
 goes away (the generator is closed) stops the model after its current piece.
+Pieces that pile up in the queue while the consumer is busy are sent as one.
 """
 
 import logging
@@ -146,8 +147,33 @@ class _ModelReader:
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
         self.pieces_read = 0
+        self._held = None  # what `take` found after the text it joined
         self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
         self._thread.start()
+
+    def take(self, timeout):
+        """(item, pieces): the next text with every piece already queued behind
+        it joined on (and how many pieces that was), or an end marker or
+        error with 0. Raises queue.Empty after `timeout` seconds.
+
+        Joining costs nothing while the server keeps up. When it falls behind
+        (pieces wait in the queue), it catches up with one write per answer
+        instead of one per piece, so being late does not cost yet more CPU.
+        """
+        item, self._held = (self._held, None) if self._held is not None else (self.queue.get(timeout=timeout), None)
+        if not isinstance(item, str):
+            return item, 0
+        texts = [item]
+        while True:
+            try:
+                following = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(following, str):
+                self._held = following
+                break
+            texts.append(following)
+        return "".join(texts), len(texts)
 
     def stop(self):
         self._stop.set()
@@ -186,7 +212,7 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     """
     limits = limits or UpstreamLimits()
     started = time.monotonic()
-    parts, first_piece_at, result, attempt = [], None, None, 0
+    parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
     reader = None
 
     def start_reader():
@@ -201,7 +227,7 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     def finish(outcome, error=""):
         nonlocal result
         ttft = None if first_piece_at is None else first_piece_at - started
-        result = Finished("".join(parts), outcome, error, ttft, time.monotonic() - started, len(parts))
+        result = Finished("".join(parts), outcome, error, ttft, time.monotonic() - started, pieces)
         if on_finish is not None:
             on_finish(result)
         return result
@@ -227,14 +253,14 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
             if deadline is not None:
                 wait = min(wait, deadline - now)
             try:
-                item = reader.queue.get(timeout=max(wait, 0))
+                item, count = reader.take(timeout=max(wait, 0))
             except queue.Empty:
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     if may_retry("timed out"):
                         last_activity = start_reader()
                         continue
-                    log.error("model timed out after %d pieces (limit %.1f s)", len(parts), limit)
+                    log.error("model timed out after %d pieces (limit %.1f s)", pieces, limit)
                     yield finish(ERROR, TIMED_OUT)
                     return
                 if now - last_sent >= heartbeat_seconds:
@@ -251,13 +277,14 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
                 if is_retryable(item) and may_retry(f"failed ({type(item).__name__})"):
                     last_activity = start_reader()
                     continue
-                log.error("model failed after %d pieces", len(parts), exc_info=item)
+                log.error("model failed after %d pieces", pieces, exc_info=item)
                 yield finish(ERROR, public_error_message(item))
                 return
             last_activity = last_sent = time.monotonic()
             if first_piece_at is None:
                 first_piece_at = last_activity
             parts.append(item)
+            pieces += count
             yield Piece(item)
     finally:
         reader.stop()

@@ -13,8 +13,12 @@ A piece is timestamped when the bytes that complete it are read:
   piece i has arrived once the body is as long as the first i+1 pieces of
   `split_evenly(message, chunks)` (the fake model's own cut). This does not
   depend on how nginx or the kernel regroup the chunks.
-- `POST /messages` (text/event-stream): each SSE event ending in a blank line
-  whose data is `<hx-partial hx-target="#m-ID-text" hx-swap="beforeend">`.
+- `POST /messages` (text/event-stream): the same, counting the text carried
+  so far by the complete SSE events whose data is
+  `<hx-partial hx-target="#m-ID-text" hx-swap="beforeend">` (html-unescaped).
+  The server may send pieces that piled up as one event; each piece still
+  gets the time its text arrived. (The bench's messages are letters and
+  spaces, so no markdown block is ever rendered mid-stream.)
 
 Byte-exactness: the API body must equal the message; on the page, the
 html-unescaped contents of those partials, joined, must equal the message and
@@ -33,7 +37,7 @@ from urllib.parse import urlencode
 
 API_PATH = "/api/chat/stream"
 PAGE_PATH = "/messages"
-PIECE_EVENT = re.compile(rb'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">')
+PIECE_EVENT_CONTENT = re.compile(rb'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>')
 PIECE_CONTENT = re.compile(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>')
 FINAL_EVENT = re.compile(r'<hx-partial hx-target="#m-\d+" hx-swap="outerHTML">')
 CSRF_META = re.compile(rb'<meta name="csrf-token" content="([^"]*)"')
@@ -109,13 +113,14 @@ class StreamProtocol(asyncio.Protocol):
         self.error = ""
         self.connected_at = self.first_byte_at = self.ended_at = None
         self.arrivals = []
-        # api: body length at which each piece is complete
+        # text length (UTF-8 bytes) at which each piece is complete
         ends, total = [], 0
         for piece in split_evenly(message, chunks):
             total += len(piece.encode())
             ends.append(total)
         self.piece_ends = ends
         self.scan_from = 0  # page: where the next SSE event starts in body
+        self.page_text_length = 0  # page: text carried by the events so far
 
     # asyncio callbacks
 
@@ -213,17 +218,20 @@ class StreamProtocol(asyncio.Protocol):
         body += data
         arrivals = self.arrivals
         if self.route == "api":
-            ends, length = self.piece_ends, len(body)
-            while len(arrivals) < len(ends) and length >= ends[len(arrivals)]:
-                arrivals.append(now)
+            length = len(body)
         else:
             while True:
                 end = body.find(b"\n\n", self.scan_from)
                 if end < 0:
                     break
-                if PIECE_EVENT.search(body, self.scan_from, end):
-                    arrivals.append(now)
+                event = PIECE_EVENT_CONTENT.search(body, self.scan_from, end)
+                if event:
+                    self.page_text_length += len(html.unescape(event.group(1).decode()).encode())
                 self.scan_from = end + 2
+            length = self.page_text_length
+        ends = self.piece_ends
+        while len(arrivals) < len(ends) and length >= ends[len(arrivals)]:
+            arrivals.append(now)
 
     def _finish(self, now):
         self.ended_at = now

@@ -11,7 +11,8 @@ def stream(client, **kwargs):
 
 
 def test_text_stream_is_the_reply_in_chunks(make_app):
-    client = make_app(fake_chunks=4).test_client()
+    # Paced like a model: pieces that arrive together may be sent together.
+    client = make_app(fake_chunks=4, fake_chunk_ms=100).test_client()
     response = stream(client, json={"message": "What is baseball?"})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"

@@ -142,7 +142,7 @@ def test_a_follow_up_sends_the_earlier_turns_to_vertex(client, standin):
     first = chunks_of(post_message(client, "What is baseball?"))
     conversation_id = conversation_id_of(first)
     second = chunks_of(post_message(client, "Who invented it?", conversation_id=conversation_id))
-    assert piece_texts(second) == ["Nobody knows ", "for sure."]
+    assert "".join(piece_texts(second)) == "Nobody knows for sure."
 
     assert len(standin.requests) == 2
     assert standin.requests[-1].texts == [
@@ -193,7 +193,7 @@ def test_a_server_error_before_the_stream_ends_in_a_clear_error(client, standin,
 def test_a_cut_connection_on_the_page_keeps_the_partial_and_says_so(client, standin):
     standin.respond(pieces=["first ", "second ", "never"], cut_after=2)
     chunks = chunks_of(post_message(client, "hello"))
-    assert piece_texts(chunks) == ["first ", "second "]
+    assert "".join(piece_texts(chunks)) == "first second "
     final = decode_events("".join(chunks))[-1]["data"]
     assert "outcome-error" in final
     assert "first second" in final and "never" not in final
@@ -204,7 +204,6 @@ def test_a_cut_connection_on_the_page_keeps_the_partial_and_says_so(client, stan
 def test_a_cut_connection_on_the_text_api_ends_with_the_error_marker(client, standin):
     standin.respond(pieces=["first ", "second ", "never"], cut_after=2)
     chunks = chunks_of(post_text(client, "hello"))
-    assert chunks[:2] == ["first ", "second "]
     assert "".join(chunks) == f"first second {ERROR_MARKER}{CONNECTION_LOST}\n"
 
 
