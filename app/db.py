@@ -54,7 +54,9 @@ def _check_schema_is_current(engine):
 
 def init_db(app):
     url = resolve_database_url(app.config["CHAT"].database_url, app.instance_path)
-    engine = create_engine(url, pool_pre_ping=True)
+    # A server can drop idle connections, so PostgreSQL's are checked before
+    # use; a SQLite file cannot, and a check per checkout costs every write.
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # The default database migrates itself; workers take turns.

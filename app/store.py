@@ -47,6 +47,11 @@ def start_conversation(owner_id, first_message):
     )
 
 
+# Built once: building a statement per call costs as much as running it.
+_INSERT_CONVERSATION = insert(Conversation)
+_TOUCH_CONVERSATION = (
+    update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(updated_at=bindparam("now"))
+)
 _INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
 
 
@@ -62,12 +67,12 @@ def add_exchange(session, conversation, user_text, model_label):
     now = utcnow()
     connection = session.connection()
     if inspect(conversation).transient:
-        connection.execute(insert(Conversation).values(
-            id=conversation.id, owner_id=conversation.owner_id, title=conversation.title,
-            created_at=conversation.created_at, updated_at=now,
-        ))
+        connection.execute(_INSERT_CONVERSATION, {
+            "id": conversation.id, "owner_id": conversation.owner_id, "title": conversation.title,
+            "created_at": conversation.created_at, "updated_at": now,
+        })
     else:
-        connection.execute(update(Conversation).where(Conversation.id == conversation.id).values(updated_at=now))
+        connection.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": now})
         set_committed_value(conversation, "updated_at", now)
     common = {"conversation_id": conversation.id, "error": "", "first_piece_seconds": None,
               "pieces_per_second": None, "created_at": now}
