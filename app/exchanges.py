@@ -15,7 +15,7 @@ from app import store
 from app.db import session_for
 from app.models import Conversation, Message
 from app.owners import current_owner
-from app.streaming import UpstreamLimits, stream_reply, with_checkpoints
+from app.streaming import UpstreamLimits, start_reading, stream_reply, with_checkpoints
 from app.turns import BadInput, bound_turns, to_chat_messages
 
 NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE = "new", "redo-answer", "redo-exchange"
@@ -28,6 +28,7 @@ class Exchange:
     answer: Message
     is_new: bool
     model_messages: list
+    reading: object  # the model's answer, already started (streaming.start_reading)
     removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
@@ -54,13 +55,19 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
                 raise BadInput(400, "There is no question to answer again.")
         elif mode == REDO_EXCHANGE:
             removed = store.drop_last_exchange(db, conversation)
-        # Read before the new turn is saved, so it is added exactly once.
         history = [] if is_new else store.conversation_turns(conversation)
-        question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
-    if question is not None:
-        history.append((question.role, question.content))
-    turns = bound_turns(history, config.history_max_turns, config.history_max_chars)
-    return Exchange(conversation, question, answer, is_new, to_chat_messages(turns), removed)
+        if text is not None:
+            history.append(("user", store.storable(text)))
+        model_messages = to_chat_messages(bound_turns(history, config.history_max_turns, config.history_max_chars))
+        # The model starts on its answer now; saving the exchange and the
+        # page's first render happen during its time to first piece.
+        reading = start_reading(current_app.extensions["chat_model"], model_messages)
+        try:
+            question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
+        except BaseException:
+            reading.stop()
+            raise
+    return Exchange(conversation, question, answer, is_new, model_messages, reading, removed)
 
 
 def stream_exchange(exchange):
@@ -71,6 +78,7 @@ def stream_exchange(exchange):
     events = stream_reply(
         current_app.extensions["chat_model"], exchange.model_messages, config.heartbeat_seconds,
         on_finish=save_finished, stop_key=exchange.answer.id, limits=UpstreamLimits.from_config(config),
+        reading=exchange.reading,
     )
     return with_checkpoints(events, save_partial, config.checkpoint_seconds)
 

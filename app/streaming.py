@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from app.providers.text_stream import stream_text
@@ -144,6 +145,7 @@ class _ModelReader:
     def __init__(self, model, messages):
         self._model = model
         self._messages = messages
+        self.started = time.monotonic()
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
         self.pieces_read = 0
@@ -199,7 +201,19 @@ class _ModelReader:
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
 
 
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None):
+def start_reading(model, messages):
+    """Send the model `messages` now and read its answer in the background.
+
+    A caller with work to do before it streams (saving the question,
+    rendering the page's first event) starts the model first, so the model's
+    time to its first piece overlaps that work; then it hands the result to
+    `stream_reply(..., reading=)`. Call `.stop()` on it if it is never handed
+    over.
+    """
+    return _ModelReader(model, messages)
+
+
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, reading=None):
     """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
     and last a `Finished` with the whole text and how it ended.
 
@@ -208,21 +222,31 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     on a close, where the outcome is INTERRUPTED: that is where callers save.
     `request_stop(stop_key)` ends it with the outcome STOPPED. `limits`
     (UpstreamLimits) bounds the wait for the first piece and between pieces,
-    and retries a failing model before its first piece.
+    and retries a failing model before its first piece. `reading` (from
+    `start_reading`) is the same model's answer to `messages`, already
+    started.
     """
-    limits = limits or UpstreamLimits()
-    started = time.monotonic()
+    events = _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), reading)
+    if reading is not None:
+        # Dropped before it ever ran (the client left before the body was
+        # sent), the generator's own cleanup never runs: stop the model here.
+        weakref.finalize(events, reading.stop)
+    return events
+
+
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, reading):
+    started = reading.started if reading is not None else time.monotonic()
     parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
     reader = None
 
-    def start_reader():
+    def start_reader(already_started=None):
         nonlocal reader
         if reader is not None:
             reader.stop()
-        reader = _ModelReader(model, messages)
+        reader = already_started or _ModelReader(model, messages)
         if stop_key is not None:
             _live_readers[stop_key] = reader
-        return time.monotonic()
+        return reader.started
 
     def finish(outcome, error=""):
         nonlocal result
@@ -243,7 +267,8 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
         time.sleep(delay)
         return True
 
-    last_activity = last_sent = start_reader()
+    last_activity = start_reader(reading)
+    last_sent = time.monotonic()
     try:
         while True:
             limit = limits.stall_seconds if parts else limits.first_piece_seconds

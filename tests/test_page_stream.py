@@ -84,6 +84,16 @@ def test_a_disconnect_closes_the_model_stream(make_app):
     assert model.yielded < 200
 
 
+def test_a_client_gone_before_the_body_was_sent_stops_the_model_started_early(make_app):
+    # The model is asked before the exchange is saved (to overlap its time
+    # to first piece); a response closed unread must still stop it.
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(200)], delay=0.01)
+    client = make_app(chat_model=model).test_client()
+    post(client, "hello").close()
+    assert model.closed.wait(5), "the model stream was closed"
+    assert model.yielded < 200
+
+
 def test_a_disconnect_stops_iterating_the_fake_provider(make_app):
     client = make_app(fake_chunks=50, fake_chunk_ms=10).test_client()
     closed_before = fake.OPEN_STREAMS.closed

@@ -37,3 +37,28 @@ def test_an_error_after_piled_up_pieces_still_ends_the_answer_with_them():
     time.sleep(0.2)
     finished = list(events)[-1]
     assert finished.outcome == "error" and finished.text == "ab" and finished.pieces == 2
+
+
+def test_an_answer_started_early_is_the_one_streamed():
+    from app.streaming import start_reading
+
+    model = ScriptedChatModel(pieces=["a", "b"], delay=0.05)
+    reading = start_reading(model, QUESTION)
+    time.sleep(0.2)  # the caller's own work meanwhile: the model is already answering
+    events = list(stream_reply(model, QUESTION, reading=reading))
+    assert "".join(e.text for e in events if isinstance(e, Piece)) == "ab"
+    assert len(model.received) == 1, "the model was asked once"
+    assert events[-1].first_piece_seconds >= 0.05, "timed from when the model was asked"
+
+
+def test_an_answer_started_early_but_never_streamed_stops_the_model():
+    import gc
+
+    from app.streaming import start_reading
+
+    model = ScriptedChatModel(pieces=["a", "b", "c", "d"], delay=0.05)
+    events = stream_reply(model, QUESTION, reading=start_reading(model, QUESTION))
+    del events  # the client left before the body was sent
+    gc.collect()
+    assert model.closed.wait(2), "the model stream is closed"
+    assert model.yielded < 4
