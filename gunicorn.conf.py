@@ -5,6 +5,7 @@ GUNICORN_CMD_ARGS, or on the command line (in that order of precedence, the
 command line winning). The choices are explained in docs/serving.md.
 """
 
+import gc
 import os
 
 
@@ -52,6 +53,11 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
+    # The app is loaded: move everything it made so far (modules, models,
+    # templates) out of the garbage collector's sight. Every full collection
+    # would otherwise walk those few hundred thousand objects, and under gevent
+    # that pause stops every stream in the worker.
+    gc.freeze()
     # gRPC (ChatVertexAI's default transport) must be told about gevent before
     # its first call, or its threads block the hub.
     if worker.cfg.worker_class_str == "gevent":
