@@ -16,6 +16,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
+from app.deadlines import TICK, TICKER
 from app.providers.text_stream import stream_text
 
 log = logging.getLogger(__name__)
@@ -153,16 +154,19 @@ class _ModelReader:
         self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
         self._thread.start()
 
-    def take(self, timeout):
+    def take(self):
         """(item, pieces): the next text with every piece already queued behind
-        it joined on (and how many pieces that was), or an end marker or
-        error with 0. Raises queue.Empty after `timeout` seconds.
+        it joined on (and how many pieces that was), or an end marker, an
+        error or a deadlines.TICK with 0. Waits as long as it takes.
 
         Joining costs nothing while the server keeps up. When it falls behind
         (pieces wait in the queue), it catches up with one write per answer
         instead of one per piece, so being late does not cost yet more CPU.
         """
-        item, self._held = (self._held, None) if self._held is not None else (self.queue.get(timeout=timeout), None)
+        if self._held is not None:
+            item, self._held = self._held, None
+        else:
+            item = self.queue.get()
         if not isinstance(item, str):
             return item, 0
         texts = [item]
@@ -269,17 +273,20 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
 
     last_activity = start_reader(reading)
     last_sent = time.monotonic()
+    wake_asked = None  # (queue, time) of the wake-up asked of the ticker
     try:
         while True:
             limit = limits.stall_seconds if parts else limits.first_piece_seconds
             deadline = last_activity + limit if limit else None
-            now = time.monotonic()
-            wait = last_sent + heartbeat_seconds - now
-            if deadline is not None:
-                wait = min(wait, deadline - now)
-            try:
-                item, count = reader.take(timeout=max(wait, 0))
-            except queue.Empty:
+            due = last_sent + heartbeat_seconds if deadline is None else min(last_sent + heartbeat_seconds, deadline)
+            # A wake-up already asked for this reader, no later than `due`,
+            # will do: when it comes early, the next is asked for then.
+            if wake_asked is None or wake_asked[0] is not reader.queue or wake_asked[1] > due:
+                TICKER.wake_at(due, reader.queue)
+                wake_asked = (reader.queue, due)
+            item, count = reader.take()
+            if item is TICK:
+                wake_asked = None
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     if may_retry("timed out"):
