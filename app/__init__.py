@@ -6,6 +6,7 @@ from flask import Flask
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import deadlines
 from app.assets import asset_url
 from app.csrf import csrf_token
 from app.config import load_config
@@ -52,5 +53,9 @@ def create_app(overrides=None, chat_model=None):
     app.register_blueprint(chat.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    # The process's one deadline thread starts with the app, not with the
+    # first answer, so /healthz's thread count is steady from the start and
+    # a growing count still means a leak.
+    deadlines.ticker()
     log.info("chat provider: %s, model: %s", config.provider, config.model)
     return app

@@ -10,7 +10,9 @@ the answer works out what is due and asks again. An answer asks once per
 deadline, not once per piece.
 
 The ticker is one daemon thread per process (a greenlet under gevent),
-started on first use, so a forked worker starts its own.
+made on first use: so a forked worker makes its own, after gevent has
+patched threading (a real Event waited on inside a gevent worker would stop
+every stream in it).
 """
 
 import heapq
@@ -31,14 +33,12 @@ class DeadlineTicker:
         self._order = itertools.count()
         self._lock = threading.Lock()
         self._changed = threading.Event()
-        self._pid = None
+        self.pid = os.getpid()
+        threading.Thread(target=self._run, name="stream-deadlines", daemon=True).start()
 
     def wake_at(self, when, queue):
         """Put TICK on `queue` at time.monotonic() `when` (now, if it has passed)."""
         with self._lock:
-            if self._pid != os.getpid():  # first use in this process
-                self._pid = os.getpid()
-                threading.Thread(target=self._run, name="stream-deadlines", daemon=True).start()
             heapq.heappush(self._due, (when, next(self._order), weakref.ref(queue)))
             earliest = self._due[0][0] == when
         if earliest:
@@ -58,4 +58,12 @@ class DeadlineTicker:
             self._changed.wait(wait)
 
 
-TICKER = DeadlineTicker()
+_ticker = None
+
+
+def ticker():
+    """This process's ticker."""
+    global _ticker
+    if _ticker is None or _ticker.pid != os.getpid():
+        _ticker = DeadlineTicker()
+    return _ticker

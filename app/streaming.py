@@ -16,7 +16,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from app.deadlines import TICK, TICKER
+from app.deadlines import TICK, ticker
 from app.providers.text_stream import stream_text
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             # A wake-up already asked for this reader, no later than `due`,
             # will do: when it comes early, the next is asked for then.
             if wake_asked is None or wake_asked[0] is not reader.queue or wake_asked[1] > due:
-                TICKER.wake_at(due, reader.queue)
+                ticker().wake_at(due, reader.queue)
                 wake_asked = (reader.queue, due)
             item, count = reader.take()
             if item is TICK:
