@@ -19,13 +19,12 @@ ends with a line `ERROR_MARKER + message`, after a newline.
 """
 
 import functools
-import hashlib
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app.exchanges import begin_exchange, stream_exchange
 from app.limits import RateLimited, release_when_done
-from app.owners import use_api_key_owner
+from app.owners import key_digest, use_api_key_owner
 from app.streaming import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
 
@@ -33,10 +32,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 ERROR_MARKER = "\n[chat error] "
 TEXT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def key_digest(key):
-    return hashlib.sha256(key.encode()).digest()
 
 
 @functools.lru_cache(maxsize=4)
@@ -53,9 +48,10 @@ def require_api_key():
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     # One set lookup however many keys there are. Comparing digests, not
     # keys, means the lookup's timing can tell nothing about a real key.
-    if key_digest(sent) not in _key_digests(keys):
+    digest = key_digest(sent)
+    if digest not in _key_digests(keys):
         return jsonify(error="A valid API key is required: send Authorization: Bearer <key>."), 401
-    use_api_key_owner(sent)
+    use_api_key_owner(digest)
     return None
 
 

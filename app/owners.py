@@ -14,9 +14,15 @@ def ensure_browser_owner():
         session.permanent = True
 
 
-def use_api_key_owner(key):
-    """Conversations started with an API key belong to that key, not to a cookie."""
-    g.owner = "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+def key_digest(key):
+    """An API key's SHA-256: what is compared, and what names its owner."""
+    return hashlib.sha256(key.encode()).digest()
+
+
+def use_api_key_owner(digest):
+    """Conversations started with an API key (given by its `key_digest`)
+    belong to that key, not to a cookie."""
+    g.owner = "key:" + digest.hex()[:32]
 
 
 def current_owner():
