@@ -242,12 +242,13 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
     started = reading.started if reading is not None else time.monotonic()
     parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
     reader = None
+    wake_asked = None  # when the ticker was asked to wake this reader
 
     def start_reader(already_started=None):
-        nonlocal reader
+        nonlocal reader, wake_asked
         if reader is not None:
             reader.stop()
-        reader = already_started or _ModelReader(model, messages)
+        reader, wake_asked = already_started or _ModelReader(model, messages), None
         if stop_key is not None:
             _live_readers[stop_key] = reader
         return reader.started
@@ -273,17 +274,18 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
 
     last_activity = start_reader(reading)
     last_sent = time.monotonic()
-    wake_asked = None  # (queue, time) of the wake-up asked of the ticker
     try:
         while True:
             limit = limits.stall_seconds if parts else limits.first_piece_seconds
             deadline = last_activity + limit if limit else None
-            due = last_sent + heartbeat_seconds if deadline is None else min(last_sent + heartbeat_seconds, deadline)
+            due = last_sent + heartbeat_seconds
+            if deadline is not None:
+                due = min(due, deadline)
             # A wake-up already asked for this reader, no later than `due`,
             # will do: when it comes early, the next is asked for then.
-            if wake_asked is None or wake_asked[0] is not reader.queue or wake_asked[1] > due:
+            if wake_asked is None or wake_asked > due:
                 ticker().wake_at(due, reader.queue)
-                wake_asked = (reader.queue, due)
+                wake_asked = due
             item, count = reader.take()
             if item is TICK:
                 wake_asked = None
