@@ -38,8 +38,7 @@ from urllib.parse import urlencode
 API_PATH = "/api/chat/stream"
 PAGE_PATH = "/messages"
 PIECE_EVENT_CONTENT = re.compile(rb'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>')
-PIECE_CONTENT = re.compile(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>')
-FINAL_EVENT = re.compile(r'<hx-partial hx-target="#m-\d+" hx-swap="outerHTML">')
+FINAL_EVENT = re.compile(rb'<hx-partial hx-target="#m-\d+" hx-swap="outerHTML">')
 CSRF_META = re.compile(rb'<meta name="csrf-token" content="([^"]*)"')
 
 _HEAD, _SIZE, _DATA, _DATA_END, _TRAILER, _PLAIN, _DONE = range(7)
@@ -120,7 +119,8 @@ class StreamProtocol(asyncio.Protocol):
             ends.append(total)
         self.piece_ends = ends
         self.scan_from = 0  # page: where the next SSE event starts in body
-        self.page_text_length = 0  # page: text carried by the events so far
+        self.page_texts = []  # page: the text carried by each event so far
+        self.page_text_length = 0  # their UTF-8 length
 
     # asyncio callbacks
 
@@ -226,7 +226,9 @@ class StreamProtocol(asyncio.Protocol):
                     break
                 event = PIECE_EVENT_CONTENT.search(body, self.scan_from, end)
                 if event:
-                    self.page_text_length += len(html.unescape(event.group(1).decode()).encode())
+                    text = html.unescape(event.group(1).decode())
+                    self.page_texts.append(text)
+                    self.page_text_length += len(text.encode())
                 self.scan_from = end + 2
             length = self.page_text_length
         ends = self.piece_ends
@@ -249,9 +251,8 @@ class StreamProtocol(asyncio.Protocol):
             return False
         if self.route == "api":
             return bytes(self.body) == self.message.encode()
-        text = self.body.decode("utf-8", "replace")
-        pieces = PIECE_CONTENT.findall(text)
-        return "".join(html.unescape(p) for p in pieces) == self.message and bool(FINAL_EVENT.search(text))
+        # Every event is complete once the stream ended, so `_body` has read them all.
+        return "".join(self.page_texts) == self.message and bool(FINAL_EVENT.search(self.body))
 
     def result(self, started):
         ok = self.status == 200 and self.ended_at is not None
