@@ -235,6 +235,14 @@ def quantile(values, q):
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def spread(name, values, unit="_ms", with_max=True):
+    """Summary fields `{name}_p50{unit}`, `_p99` and (with_max) `_max` of `values`."""
+    fields = {f"{name}_p50{unit}": quantile(values, 0.5), f"{name}_p99{unit}": quantile(values, 0.99)}
+    if with_max:
+        fields[f"{name}_max{unit}"] = max(values, default=math.nan)
+    return fields
+
+
 def others_load(app, proxy, seconds=1.0):
     """Cores used by processes other than the stack and this script, over `seconds`."""
     groups = [g for g in (app, proxy) if g]
@@ -325,22 +333,13 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
         "exact": sum(r["exact"] for r in results),
         "pieces": pieces,
         "expected_pieces": sum(r["expected_pieces"] for r in results),
-        "first_piece_over_ttft_p50_ms": quantile(first, 0.5),
-        "first_piece_over_ttft_p99_ms": quantile(first, 0.99),
-        "first_piece_over_ttft_max_ms": max(first, default=math.nan),
-        "connect_p50_ms": quantile(connects, 0.5),
-        "connect_p99_ms": quantile(connects, 0.99),
-        "connect_max_ms": max(connects, default=math.nan),
+        **spread("first_piece_over_ttft", first),
+        **spread("connect", connects),
         # machine-wide; a full accept queue makes a client retry its SYN after 1 s, 3 s...
         "listen_overflows": overflows,
-        "first_byte_p50_ms": quantile(first_byte, 0.5),
-        "first_byte_p99_ms": quantile(first_byte, 0.99),
-        "gap_over_model_p50_ms": quantile(gaps, 0.5),
-        "gap_over_model_p99_ms": quantile(gaps, 0.99),
-        "gap_over_model_max_ms": max(gaps, default=math.nan),
-        "total_ratio_p50": quantile(totals, 0.5),
-        "total_ratio_p99": quantile(totals, 0.99),
-        "total_ratio_max": max(totals, default=math.nan),
+        **spread("first_byte", first_byte, with_max=False),
+        **spread("gap_over_model", gaps),
+        **spread("total_ratio", totals, unit=""),
         "ideal_seconds": ideal,
         "server_idle_rss_mb": idle_rss / 2**20,
         "server_peak_rss_mb": peak["rss"] / 2**20,
