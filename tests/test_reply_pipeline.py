@@ -1,10 +1,11 @@
 """The reply pipeline itself (app.streaming.stream_reply), without a route."""
 
+import gc
 import time
 
 from langchain_core.messages import HumanMessage
 
-from app.streaming import COMPLETE, Finished, Piece, stream_reply
+from app.streaming import COMPLETE, Finished, Piece, start_reading, stream_reply
 from tests.scripted_model import ScriptedChatModel
 
 QUESTION = [HumanMessage("q")]
@@ -40,8 +41,6 @@ def test_an_error_after_piled_up_pieces_still_ends_the_answer_with_them():
 
 
 def test_an_answer_started_early_is_the_one_streamed():
-    from app.streaming import start_reading
-
     model = ScriptedChatModel(pieces=["a", "b"], delay=0.05)
     reading = start_reading(model, QUESTION)
     time.sleep(0.2)  # the caller's own work meanwhile: the model is already answering
@@ -52,10 +51,6 @@ def test_an_answer_started_early_is_the_one_streamed():
 
 
 def test_an_answer_started_early_but_never_streamed_stops_the_model():
-    import gc
-
-    from app.streaming import start_reading
-
     model = ScriptedChatModel(pieces=["a", "b", "c", "d"], delay=0.05)
     events = stream_reply(model, QUESTION, reading=start_reading(model, QUESTION))
     del events  # the client left before the body was sent
