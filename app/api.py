@@ -25,13 +25,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from app.exchanges import begin_exchange, stream_exchange
 from app.limits import RateLimited, release_when_done
 from app.owners import key_digest, use_api_key_owner
-from app.streaming import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
+from app.streaming import COMPLETE, STREAM_HEADERS, Finished, Piece, UpstreamLimits, stream_reply
 from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 ERROR_MARKER = "\n[chat error] "
-TEXT_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @functools.lru_cache(maxsize=4)
@@ -123,7 +122,7 @@ def chat_stream():
     return Response(
         stream_with_context(text_chunks(events)),
         content_type="text/plain; charset=utf-8",
-        headers={**TEXT_HEADERS, **conversation_header(conversation_id)},
+        headers={**STREAM_HEADERS, **conversation_header(conversation_id)},
     )
 
 

@@ -18,13 +18,10 @@ from app.limits import RateLimited, release_when_done
 from app.exchanges import NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, begin_exchange, stream_exchange
 from app.owners import ensure_browser_owner
 from app.page_events import page_events
-from app.streaming import request_stop
+from app.streaming import STREAM_HEADERS, request_stop
 from app.turns import BadInput, check_message
 
 bp = Blueprint("chat", __name__)
-
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
 
 # Before the CSRF check, which keeps its token in the same session.
 bp.before_request(ensure_browser_owner)

@@ -52,6 +52,10 @@ class Finished:
         return (self.pieces - 1) / streaming if self.pieces > 1 and streaming > 0 else None
 
 
+# For every streamed response: no cache keeps a copy, and nginx passes each
+# piece on as it comes instead of buffering the answer.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
 HEARTBEAT = Heartbeat()
 _END = object()
 _STOP = object()
