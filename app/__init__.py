@@ -33,6 +33,7 @@ def create_app(overrides=None, chat_model=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
+        SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: owners.ensure_browser_owner
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     init_db(app)

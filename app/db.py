@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from app.config import ConfigError
+from app.driver_sql import check_supported
 from app.migrate import alembic_config, upgrade
 
 
@@ -57,6 +58,10 @@ def init_db(app):
     # A server can drop idle connections, so PostgreSQL's are checked before
     # use; a SQLite file cannot, and a check per checkout costs every write.
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    try:
+        check_supported(engine.dialect)
+    except ValueError as error:
+        raise ConfigError(f"DATABASE_URL: {error}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # The default database migrates itself; workers take turns.

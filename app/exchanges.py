@@ -63,7 +63,8 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
         # page's first render happen during its time to first piece.
         reading = start_reading(current_app.extensions["chat_model"], model_messages)
         try:
-            question, answer = store.add_exchange(db, conversation, text, current_app.config["MODEL_LABEL"])
+            question, answer = store.add_exchange(db.connection(), conversation, text, current_app.config["MODEL_LABEL"])
+            db.commit()  # with the removals of a redo, if any
         except BaseException:
             reading.stop()
             raise

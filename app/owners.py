@@ -2,8 +2,12 @@
 
 import hashlib
 import secrets
+import time
 
 from flask import g, session
+
+
+SECONDS_PER_DAY = 86400
 
 
 def ensure_browser_owner():
@@ -12,6 +16,14 @@ def ensure_browser_owner():
     if "owner" not in session:
         session["owner"] = secrets.token_urlsafe(18)
         session.permanent = True
+    # The cookie expires PERMANENT_SESSION_LIFETIME (31 days) after it was
+    # last sent. Flask would re-sign and resend it on every response; the app
+    # turns that off (SESSION_REFRESH_EACH_REQUEST) and renews it on the first
+    # request of each day instead, so a browser in use never loses its
+    # conversations and a message does not pay for a signature (docs/benchmarks.md).
+    today = int(time.time() // SECONDS_PER_DAY)
+    if session.get("renewed") != today:
+        session["renewed"] = today
 
 
 def key_digest(key):

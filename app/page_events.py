@@ -47,10 +47,10 @@ def final_event(message):
 
 
 def page_events(opening_html, answer, reply_events):
-    """SSE text for the page: a comment at once, the new bubbles, the pieces,
+    """SSE text for the page: a comment and the new bubbles at once, the pieces,
     heartbeats, then the finished answer rendered in place of the stream."""
-    yield OPENING
-    yield frame_event(opening_html + partial("#announcer", "innerHTML", "Answer started."))
+    # One write: each write is a send() here and a read and a send in nginx.
+    yield OPENING + frame_event(opening_html + partial("#announcer", "innerHTML", "Answer started."))
     splitter = BlockSplitter()
     for event in reply_events:
         if isinstance(event, Piece):

@@ -1,0 +1,56 @@
+"""SQL text run on the database driver's own cursor, for the writes every answer makes.
+
+Through SQLAlchemy Core a statement costs about 60 µs of CPU (its parameters,
+an execution context, a result object); the driver itself needs a few. Every
+message sent makes four such writes (its question and answer rows, a
+checkpoint, its end), and in a burst that CPU is what the next person's first
+byte waits behind (docs/benchmarks.md, "Setup cost"). So those statements are
+plain SQL, run inside the caller's SQLAlchemy transaction, which still commits
+or rolls back. Everything else goes through SQLAlchemy.
+
+The SQL uses `:name` parameters (sqlite3's named style); for psycopg they are
+rewritten once to `%(name)s`. Only SQLite and PostgreSQL are supported, and
+`check_supported` says so at start-up.
+"""
+
+import re
+from functools import lru_cache
+
+from sqlalchemy import DateTime
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def check_supported(dialect):
+    if dialect.name not in SUPPORTED_DIALECTS:
+        raise ValueError(f"{dialect.name} is not supported: use SQLite or PostgreSQL")
+
+
+@lru_cache(maxsize=64)
+def _for_driver(sql, dialect_name):
+    return sql if dialect_name == "sqlite" else _NAMED_PARAMETER.sub(r"%(\1)s", sql)
+
+
+def run(connection, sql, params):
+    """Run `sql` with `params` on `connection` (a SQLAlchemy Connection in a
+    transaction). Returns the first column of the first row it returned, or None."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_for_driver(sql, connection.dialect.name), params)
+        row = cursor.fetchone() if cursor.description else None
+    finally:
+        cursor.close()
+    return None if row is None else row[0]
+
+
+def timestamp(connection, value):
+    """A naive UTC datetime as SQLAlchemy stores it: text in its own format on
+    SQLite (so the ORM reads it back), the datetime itself for psycopg."""
+    process = _datetime_processor(connection.dialect)
+    return value if process is None else process(value)
+
+
+@lru_cache(maxsize=16)
+def _datetime_processor(dialect):
+    return DateTime().dialect_impl(dialect).bind_processor(dialect)
