@@ -35,6 +35,9 @@ def _for_driver(sql, dialect_name):
 def run(connection, sql, params):
     """Run `sql` with `params` on `connection` (a SQLAlchemy Connection in a
     transaction). Returns the first column of the first row it returned, or None."""
+    # Outside a transaction SQLAlchemy would not commit what this writes, and
+    # returning the connection to the pool would roll it back.
+    assert connection.in_transaction(), "driver_sql.run needs a transaction"
     cursor = connection.connection.cursor()
     try:
         cursor.execute(_for_driver(sql, connection.dialect.name), params)

@@ -129,3 +129,28 @@ def test_a_program_can_hold_a_conversation_through_the_api(make_app):
     assert streamed.get_data(as_text=True) == "answer"
     assert [m.text for m in model.received[-1]] == ["What is baseball?", "answer", "More?"]
     assert "More?" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
+
+
+def test_when_saving_an_exchange_fails_the_model_is_stopped_and_nothing_is_half_saved(make_app, monkeypatch):
+    from app import store
+
+    model = ScriptedChatModel(pieces=["a", "b", "c", "d", "e"], delay=0.1)
+    app = make_app(chat_model=model)
+    client = app.test_client()
+    conversation_id, _ = send(client, "kept")
+    real_add_exchange = store.add_exchange
+
+    def add_then_fail(*args, **kwargs):
+        real_add_exchange(*args, **kwargs)  # the rows are written, then the disk fills up
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "add_exchange", add_then_fail)
+    for target in ("", conversation_id):  # a new conversation, and an existing one
+        model.closed.clear()
+        yielded_before = model.yielded
+        response = client.post("/messages", headers=HTMX, data={"message": "lost", "conversation_id": target})
+        assert response.status_code == 500
+        assert model.closed.wait(2), "the model, asked before saving, is stopped"
+        assert model.yielded - yielded_before < len(model.pieces)
+    with session_for(app) as db:
+        assert [m.content for m in db.query(Message).order_by(Message.id)] == ["kept", "abcde"]
