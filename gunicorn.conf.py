@@ -30,6 +30,12 @@ timeout = _env_int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 300)
 keepalive = _env_int("GUNICORN_KEEPALIVE", 75)  # above nginx's upstream keepalive_timeout
 
+# Each worker tells the arbiter it is alive by an fchmod on a temporary file
+# every second. On a disk-backed /tmp that call can block, and under gevent it
+# blocks every stream in the worker (gunicorn's docs, "Blocking os.fchmod");
+# /dev/shm is in memory.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # %(L)s: request time in seconds (for a stream, until its last byte).
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s"'

@@ -507,7 +507,7 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000], help="simultaneous streams")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--route", choices=("api", "page", "both"), default="both")
-    parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
+    parser.add_argument("--worker-class", choices=("gevent", "gthread", "gevent_pywsgi"), default="gevent")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0,
                         help="gthread threads per worker (default: enough for the largest N, at least 64)")
