@@ -66,7 +66,7 @@ def post_worker_init(worker):
     gc.freeze()
     # gRPC (ChatVertexAI's default transport) must be told about gevent before
     # its first call, or its threads block the hub.
-    if worker.cfg.worker_class_str == "gevent":
+    if worker.cfg.worker_class_str.startswith("gevent"):  # gevent or gevent_pywsgi
         try:
             from grpc.experimental import gevent as grpc_gevent
         except ImportError:
