@@ -17,7 +17,7 @@ def start_a_long_answer(make_app):
     client = app.test_client()
     response = client.post("/messages", headers=HTMX, data={"message": "hi"}, buffered=False)
     stream = iter(response.response)
-    opening = next(stream).decode() + next(stream).decode()
+    opening = next(stream).decode()  # the comment and the new bubbles, in one chunk
     answer_id = int(re.findall(r'id="m-(\d+)"', opening)[1])
     next(stream)
     return model, app, client, response, stream, answer_id
