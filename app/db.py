@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from app.config import ConfigError
 from app.driver_sql import check_supported
 from app.migrate import alembic_config, upgrade
+from app.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
 
 
 def resolve_database_url(url, instance_path):
@@ -38,7 +39,6 @@ def _sqlite_pragmas(dbapi_connection, _record):
     # that fsyncs stalls every stream of a gevent worker (docs/benchmarks.md).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
@@ -55,9 +55,12 @@ def _check_schema_is_current(engine):
 
 def init_db(app):
     url = resolve_database_url(app.config["CHAT"].database_url, app.instance_path)
+    is_sqlite = url.startswith("sqlite")
     # A server can drop idle connections, so PostgreSQL's are checked before
     # use; a SQLite file cannot, and a check per checkout costs every write.
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    # SQLite waits for another worker's write lock without blocking this
+    # worker's other streams (app/sqlite_locks.py).
+    engine = create_engine(url, pool_pre_ping=not is_sqlite, connect_args=SQLITE_CONNECT_ARGS if is_sqlite else {})
     try:
         check_supported(engine.dialect)
     except ValueError as error:
