@@ -7,11 +7,13 @@ stream generator needs is loaded here, before the view returns; saving later
 opens its own sessions.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import abort, current_app
 
 from app import store
+from app.bursts import let_waiting_requests_start
 from app.db import session_for
 from app.models import Conversation, Message
 from app.owners import current_owner
@@ -38,15 +40,25 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
 
     REDO_ANSWER answers the last question again (text is None); REDO_EXCHANGE
     replaces the last question and its answer with `text`.
+
+    The model is asked as soon as the history is known, before the exchange
+    is saved, so that saving and the page's first render happen during its
+    time to first piece. In a burst, the requests waiting behind this one
+    ask theirs before it saves (app/bursts.py); no database connection is
+    held meanwhile, except by a redo, whose removals are committed with the
+    new rows.
     """
     owner = current_owner()
     if not conversation_id:
+        conversation = store.start_conversation(owner, text)
+        model_messages, reading = _start_model([], text)
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
-        with current_app.extensions["db_engine"].connect() as connection:
+        with _stopped_if_this_fails(reading), current_app.extensions["db_engine"].connect() as connection:
             connection.begin()
-            conversation = store.start_conversation(owner, text)
-            return _save_and_start(connection, connection.commit, conversation, text, [], is_new=True)
+            question, answer = store.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
+            connection.commit()
+        return Exchange(conversation, question, answer, True, model_messages, reading)
     with session_for(current_app) as db:
         conversation = store.get_conversation(db, owner, conversation_id)
         if conversation is None:
@@ -58,28 +70,38 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
                 raise BadInput(400, "There is no question to answer again.")
         elif mode == REDO_EXCHANGE:
             removed = store.drop_last_exchange(db, conversation)
-        # The removals of a redo are committed with the new rows.
         history = store.conversation_turns(conversation)
-        return _save_and_start(db.connection(), db.commit, conversation, text, history, removed)
+        if not removed:
+            db.commit()  # ends the read: its connection goes back to the pool during the wait
+        model_messages, reading = _start_model(history, text, wait=not removed)
+        with _stopped_if_this_fails(reading):
+            question, answer = store.add_exchange(db.connection(), conversation, text, current_app.config["MODEL_LABEL"])
+            db.commit()
+        return Exchange(conversation, question, answer, False, model_messages, reading, removed)
 
 
-def _save_and_start(connection, commit, conversation, text, history, removed=(), is_new=False):
-    """Ask the model for its answer to `history` and `text`, then save the
-    exchange on `connection` and `commit()`. The model starts first, so that
-    saving and the page's first render happen during its time to first piece;
-    if saving fails, it is stopped."""
+def _start_model(history, text, wait=True):
+    """Ask the model for its answer to `history` and `text`, then (`wait`)
+    let the requests waiting in this worker ask theirs. (model messages, reading)."""
     config = current_app.config["CHAT"]
     if text is not None:
         history = [*history, ("user", store.storable(text))]
     model_messages = to_chat_messages(bound_turns(history, config.history_max_turns, config.history_max_chars))
     reading = start_reading(current_app.extensions["chat_model"], model_messages)
+    if wait:
+        with _stopped_if_this_fails(reading):  # the worker is stopping
+            let_waiting_requests_start(config.burst_yield_seconds)
+    return model_messages, reading
+
+
+@contextmanager
+def _stopped_if_this_fails(reading):
+    """The model has been asked: if saving the exchange fails, stop it."""
     try:
-        question, answer = store.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
-        commit()
+        yield
     except BaseException:
         reading.stop()
         raise
-    return Exchange(conversation, question, answer, is_new, model_messages, reading, list(removed))
 
 
 def stream_exchange(exchange):
