@@ -90,7 +90,7 @@ def _start_model(history, text, wait=True):
     reading = start_reading(current_app.extensions["chat_model"], model_messages)
     if wait:
         with _stopped_if_this_fails(reading):  # the worker is stopping
-            let_waiting_requests_start(config.burst_yield_seconds)
+            let_waiting_requests_start(config.burst_yield_seconds, reading.answered)
     return model_messages, reading
 
 

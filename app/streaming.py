@@ -153,6 +153,8 @@ class _ModelReader:
         self.started = time.monotonic()
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
+        # Set once the model has said something: a piece, its end or an error.
+        self.answered = threading.Event()
         self.pieces_read = 0
         self._held = None  # what `take` found after the text it joined
         self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
@@ -198,10 +200,13 @@ class _ModelReader:
                     return
                 self.pieces_read += 1
                 self.queue.put(text)
+                if self.pieces_read == 1:
+                    self.answered.set()
             self.queue.put(_END)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
             self.queue.put(exc)
         finally:
+            self.answered.set()
             if stream is not None and hasattr(stream, "close"):
                 stream.close()
             MODEL_STREAMS_OPEN.add(-1)

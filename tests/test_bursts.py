@@ -4,6 +4,7 @@ renders (app/bursts.py, app/exchanges.py)."""
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -40,7 +41,7 @@ def test_the_model_is_asked_before_the_wait_and_nothing_is_saved_or_held_during_
     conversation_id, _ = send(client, "first")
     seen = []
 
-    def wait(limit_seconds):
+    def wait(limit_seconds, _answered):
         seen.append({
             "limit": limit_seconds,
             "model asked": asked(model, len(seen) + 2),
@@ -62,7 +63,7 @@ def test_a_redo_does_not_wait_while_it_holds_its_removals(make_app, monkeypatch)
     app = make_app(chat_model=ScriptedChatModel(pieces=["again"]))
     client = app.test_client()
     conversation_id, _ = send(client, "question")
-    monkeypatch.setattr(exchanges, "let_waiting_requests_start", lambda seconds: pytest.fail("waited"))
+    monkeypatch.setattr(exchanges, "let_waiting_requests_start", lambda *_: pytest.fail("waited"))
     response = client.post(f"/c/{conversation_id}/regenerate", headers=HTMX)
     assert response.status_code == 200 and b"again" in response.data
 
@@ -71,7 +72,7 @@ def test_a_worker_stopping_during_the_wait_stops_the_model_and_saves_nothing(mak
     model = ScriptedChatModel(pieces=["a", "b", "c", "d"], delay=0.1)
     app = make_app(chat_model=model)
 
-    def stopped(_limit_seconds):
+    def stopped(*_):
         raise WorkerStopping()
 
     monkeypatch.setattr(exchanges, "let_waiting_requests_start", stopped)
@@ -84,14 +85,14 @@ def test_a_worker_stopping_during_the_wait_stops_the_model_and_saves_nothing(mak
 
 def test_without_gevent_there_is_nothing_to_wait_for():
     started = time.monotonic()
-    let_waiting_requests_start(30)
+    let_waiting_requests_start(30, threading.Event())
     assert time.monotonic() - started < 10  # it would have waited 30 s
 
 
 GEVENT_WORKER = textwrap.dedent("""
     from gevent import monkey
     monkey.patch_all()
-    import time
+    import threading, time
     import gevent
     from app.bursts import let_waiting_requests_start, under_gevent
 
@@ -99,14 +100,14 @@ GEVENT_WORKER = textwrap.dedent("""
 
     def request(name):
         order.append("ask " + name)
-        let_waiting_requests_start(30)
+        let_waiting_requests_start(30, threading.Event())
         order.append("save " + name)
 
     gevent.joinall([gevent.spawn(request, name) for name in "abc"])
     print(" ".join(order))
 
     started = time.monotonic()
-    let_waiting_requests_start(30)  # nothing else to run: back at once
+    let_waiting_requests_start(30, threading.Event())  # nothing else to run: back at once
     print(under_gevent(), time.monotonic() - started < 10)
 
     spinning = True
@@ -116,11 +117,15 @@ GEVENT_WORKER = textwrap.dedent("""
     busy = gevent.spawn(never_idle)
     gevent.sleep(0)
     started = time.monotonic()
-    let_waiting_requests_start(0.3)  # a worker that is never idle: the bound
+    let_waiting_requests_start(0.3, threading.Event())  # a worker that is never idle: the bound
     waited = time.monotonic() - started
+    answered = threading.Event()
+    gevent.spawn_later(0.05, answered.set)  # the model answers while the worker is busy
+    started = time.monotonic()
+    let_waiting_requests_start(30, answered)
+    print(0.25 <= waited < 10, time.monotonic() - started < 10)
     spinning = False
     busy.join()
-    print(0.25 <= waited < 10)
 """)
 
 
@@ -132,4 +137,17 @@ def test_under_gevent_every_waiting_request_asks_before_any_saves():
     order = lines[0].split()
     assert order[:6] == ["ask", "a", "ask", "b", "ask", "c"]
     assert order[6::2] == ["save"] * 3 and sorted(order[7::2]) == ["a", "b", "c"]
-    assert lines[1:] == ["True True", "True"]
+    # idle: at once; never idle: the bound; busy but the model answered: at once
+    assert lines[1:] == ["True True", "True True"]
+
+
+def test_the_reader_says_when_the_model_has_answered():
+    from app.streaming import start_reading
+
+    model = ScriptedChatModel(pieces=["first", "second"], delay=0.5)
+    reading = start_reading(model, [])
+    assert not reading.answered.is_set()
+    assert reading.answered.wait(5)
+    assert not model.closed.is_set(), "set at the first piece, not at the end"
+    assert reading.queue.get(timeout=5) == "first"
+    reading.stop()
