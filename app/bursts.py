@@ -2,7 +2,7 @@
 before any of them saves and renders.
 
 A message costs the worker about 1.2 ms of CPU before its first byte, and its
-model is asked about a third of the way in, as soon as the history is known.
+model is asked about halfway through, as soon as the history is known.
 When a thousand messages arrived at once, a gevent worker took them one after
 the other, so the last person's model was asked only after everyone ahead had
 been saved and rendered: the model's time to first piece came on top of that
@@ -15,8 +15,8 @@ requests behind it are read and ask their models; its own saving and
 rendering come after, while the models think. The bound keeps a worker that
 is never idle (streaming flat out) answering, and a fast model's first piece
 is never held back for it. Without a burst the worker is idle at once, and
-this costs a few µs. Under the gthread worker the OS
-shares the CPU between threads, and this does nothing.
+this costs a few µs. Under the gthread worker the OS shares the CPU between
+threads, and this does nothing.
 
 Measured in docs/benchmarks.md ("Round 4").
 """

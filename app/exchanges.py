@@ -89,7 +89,7 @@ def _start_model(history, text, wait=True):
     model_messages = to_chat_messages(bound_turns(history, config.history_max_turns, config.history_max_chars))
     reading = start_reading(current_app.extensions["chat_model"], model_messages)
     if wait:
-        with _stopped_if_this_fails(reading):  # the worker is stopping
+        with _stopped_if_this_fails(reading):  # a worker that stops kills the greenlet here
             let_waiting_requests_start(config.burst_yield_seconds, reading.answered)
     return model_messages, reading
 

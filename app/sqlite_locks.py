@@ -24,7 +24,7 @@ LOCK_WAIT_SECONDS = 5.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.01
 # Plain SQLITE_BUSY and SQLITE_BUSY_RECOVERY (another connection is
 # rebuilding the WAL index): both pass once the other connection is done.
-_WAIT_FOR = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY | (1 << 8)}
+_WAIT_FOR = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY}
 
 
 def _waiting_for_lock(method):
