@@ -56,9 +56,7 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
         # transaction costs about 40 us less, and every new chat pays for it.
         with _stopped_if_this_fails(reading), current_app.extensions["db_engine"].connect() as connection:
             connection.begin()
-            question, answer = store.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
-            connection.commit()
-        return Exchange(conversation, question, answer, True, model_messages, reading)
+            return _save(connection, connection.commit, conversation, text, model_messages, reading, is_new=True)
     with session_for(current_app) as db:
         conversation = store.get_conversation(db, owner, conversation_id)
         if conversation is None:
@@ -75,9 +73,7 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
             db.commit()  # ends the read: its connection goes back to the pool during the wait
         model_messages, reading = _start_model(history, text, wait=not removed)
         with _stopped_if_this_fails(reading):
-            question, answer = store.add_exchange(db.connection(), conversation, text, current_app.config["MODEL_LABEL"])
-            db.commit()
-        return Exchange(conversation, question, answer, False, model_messages, reading, removed)
+            return _save(db.connection(), db.commit, conversation, text, model_messages, reading, removed)
 
 
 def _start_model(history, text, wait=True):
@@ -92,6 +88,13 @@ def _start_model(history, text, wait=True):
         with _stopped_if_this_fails(reading):  # a worker that stops kills the greenlet here
             let_waiting_requests_start(config.burst_yield_seconds, reading.answered)
     return model_messages, reading
+
+
+def _save(connection, commit, conversation, text, model_messages, reading, removed=(), is_new=False):
+    """Save the exchange on `connection`, `commit()`, and return it."""
+    question, answer = store.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
+    commit()
+    return Exchange(conversation, question, answer, is_new, model_messages, reading, list(removed))
 
 
 @contextmanager
