@@ -7,6 +7,7 @@ command line winning). The choices are explained in docs/serving.md.
 
 import gc
 import os
+import sys
 
 
 def _env_int(name, default):
@@ -46,8 +47,6 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 def on_starting(server):
     # Check the settings once in the master, before any worker starts: a
     # misconfiguration is one line saying what to set, then exit.
-    import sys
-
     from app.config import ConfigError, load_config
     from app.providers import check_provider
 
@@ -58,7 +57,14 @@ def on_starting(server):
         sys.exit(1)
 
 
+# Written by each worker once the app is loaded in it, whatever the log level:
+# what deploy/stack.py (tests, benchmarks, `make stack`) waits for, since
+# gunicorn's master listens on the port long before a worker can answer.
+WORKER_READY = "worker ready: app loaded"
+
+
 def post_worker_init(worker):
+    print(f"[{worker.pid}] {WORKER_READY}", file=sys.stderr, flush=True)
     # The app is loaded: move everything it made so far (modules, models,
     # templates) out of the garbage collector's sight. Every full collection
     # would otherwise walk those few hundred thousand objects, and under gevent

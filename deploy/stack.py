@@ -5,6 +5,7 @@ the benchmarks, so all three run exactly what is deployed.
 """
 
 import os
+import runpy
 import secrets
 import shutil
 import signal
@@ -44,6 +45,23 @@ def wait_for_port(port, process=None, timeout=30.0, log_path=None):
     raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
 
 
+def wait_for_workers(log_path, count, process, timeout=120.0):
+    """Wait until `count` workers have loaded the app (each logs
+    gunicorn.conf.py's WORKER_READY). The master listens at once, but a
+    request that comes before a worker has loaded the app waits for it, and
+    on a busy machine that takes seconds: longer than a short proxy timeout."""
+    ready = runpy.run_path(str(PROJECT / "gunicorn.conf.py"))["WORKER_READY"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = Path(log_path).read_text()
+        if log.count(ready) >= count:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log[-3000:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{count} gunicorn worker(s) not ready after {timeout}s")
+
+
 @contextmanager
 def gunicorn(tmp_path, env=None, args=(), port=None):
     """A real `gunicorn wsgi:app` with the project's gunicorn.conf.py, on a free port.
@@ -71,7 +89,8 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
             [str(GUNICORN), "wsgi:app", *args], cwd=PROJECT, env=server_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        wait_for_port(port, process, log_path=log_path)
+        wait_for_port(port, process, timeout=120.0, log_path=log_path)
+        wait_for_workers(log_path, int(server_env["GUNICORN_WORKERS"]), process)
         yield f"http://127.0.0.1:{port}", log_path, process
     finally:
         stop(process, signal.SIGINT)  # quick shutdown: no waiting for idle keep-alives
