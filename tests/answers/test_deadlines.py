@@ -4,7 +4,7 @@ import gc
 import queue
 import time
 
-from app.deadlines import TICK, DeadlineTicker
+from app.answers.deadlines import TICK, DeadlineTicker
 
 
 def test_each_queue_is_woken_at_its_own_time_in_order():
@@ -14,7 +14,8 @@ def test_each_queue_is_woken_at_its_own_time_in_order():
     ticker.wake_at(start + 0.1, soon)  # earlier than the one the ticker waits for
     assert soon.get(timeout=2) is TICK
     woken_soon = time.monotonic() - start
-    assert late.empty(), "not before its time"
+    not_yet, checked_at = late.empty(), time.monotonic() - start
+    assert not_yet or checked_at >= 0.4, "not before its time"
     assert late.get(timeout=2) is TICK
     woken_late = time.monotonic() - start
     assert 0.1 <= woken_soon < woken_late and woken_late >= 0.4

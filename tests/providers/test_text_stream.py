@@ -1,8 +1,6 @@
 """How the pipeline reads a model's text: past LangChain's per-piece
 bookkeeping unless something would miss it."""
 
-import time
-
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage
@@ -95,16 +93,32 @@ def test_closing_the_text_closes_the_model_stream(own):
         assert model.closed.is_set() and model.yielded == 1
 
 
-def test_the_fake_keeps_its_own_clock_when_the_reader_is_late():
+class VirtualClock:
+    """Stands in for the `time` module the fake model reads: it only moves when
+    someone sleeps, so what the fake decides does not depend on the machine."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_the_fake_keeps_its_own_clock_when_the_reader_is_late(monkeypatch):
     # Pieces due every 100 ms. A reader that pauses 350 ms after the first
     # finds the next three already due, as it would with a remote model, and
-    # the fourth still comes on time, not 350 ms late.
+    # the fourth still comes on time (at 400 ms), not 350 ms late.
+    clock = VirtualClock()
+    monkeypatch.setattr(fake, "time", clock)
     pieces = stream_text(FakeEchoChatModel(chunks=5, ttft_ms=0, chunk_ms=100), [HumanMessage("abcde")])
-    opened = time.monotonic()
     assert next(pieces) == "a"
-    time.sleep(0.35)
-    resumed = time.monotonic()
+    clock.now += 0.35  # the reader is busy elsewhere
     assert [next(pieces) for _ in range(3)] == ["b", "c", "d"]
-    assert time.monotonic() - resumed < 0.1  # generous: no sleeping at all is expected
+    assert clock.slept == [], "pieces already due come without waiting"
     assert next(pieces) == "e"
-    assert time.monotonic() - opened < 0.4 + 0.15  # due at 400 ms; old behaviour: 750 ms
+    assert clock.slept == [0.05] and clock.now == pytest.approx(0.4)
