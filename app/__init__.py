@@ -6,15 +6,15 @@ from flask import Flask
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import deadlines
-from app.assets import asset_url
-from app.csrf import csrf_token
+from app.answers import deadlines
 from app.config import load_config
-from app.db import init_db
-from app.limits import build_limiter
 from app.providers import build_chat_model, describe_model
-from app.rendering import render_markdown
-from app.security import add_security_headers
+from app.rendering.markdown import render_markdown
+from app.storage.engine import init_db
+from app.web.assets import asset_url
+from app.web.csrf import csrf_token
+from app.web.headers import add_security_headers
+from app.web.rate_limits import build_limiter
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def create_app(overrides=None, chat_model=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
-        SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: owners.ensure_browser_owner
+        SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: web.identity.ensure_browser_owner
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     init_db(app)
@@ -49,9 +49,9 @@ def create_app(overrides=None, chat_model=None):
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import api, chat, health
+    from app.web import api, health, page
 
-    app.register_blueprint(chat.bp)
+    app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     # The process's one deadline thread starts with the app, not with the

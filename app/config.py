@@ -40,7 +40,7 @@ class Config:
     heartbeat_seconds: float = 15.0
     history_max_turns: int = 20
     checkpoint_seconds: float = 2.0  # how often a streaming answer is saved
-    burst_yield_seconds: float = 0.4  # the longest wait in app/bursts.py; 0: off
+    burst_yield_seconds: float = 0.4  # the longest wait in app/answers/models_first.py; 0: off
     rate_messages_per_minute: int = 20  # per client; 0: no limit
     rate_max_streams: int = 3  # simultaneous answers per client; 0: no limit
     rate_limit_store: str = "memory"  # or "database", shared by all app servers

@@ -9,7 +9,7 @@ import requests
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.csrf import HEADER, SESSION_KEY
+from app.web.csrf import HEADER, SESSION_KEY
 
 # The app refuses to start without a real SECRET_KEY outside debug; tests and
 # the servers they start use this one.
@@ -18,7 +18,7 @@ os.environ.setdefault("SECRET_KEY", "tests-" + secrets.token_hex(16))
 IN_CI = os.environ.get("CI") == "true"
 # What htmx sends: the page routes answer it with an event stream.
 HTMX = {"HX-Request": "true"}
-# How a streamed piece of an answer starts on the page route (app/page_events.py).
+# How a streamed piece of an answer starts on the page route (app/rendering/page_events.py).
 PIECE_MARK = b'-text" hx-swap="beforeend">'
 
 
@@ -72,8 +72,8 @@ def throwaway_postgres_database(admin_url):
     import psycopg
     from sqlalchemy import create_engine
 
-    from app.db import resolve_database_url
-    from app.migrate import upgrade
+    from app.storage.engine import resolve_database_url
+    from app.storage.migrate import upgrade
 
     name = f"chat_test_{secrets.token_hex(6)}"
     with psycopg.connect(admin_url, autocommit=True) as admin:

@@ -10,17 +10,24 @@ opens its own sessions.
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from flask import abort, current_app
+from flask import current_app
 
-from app import store
-from app.bursts import let_waiting_requests_start
-from app.db import session_for
-from app.models import Conversation, Message
-from app.owners import current_owner
-from app.streaming import UpstreamLimits, start_reading, stream_reply, with_checkpoints
-from app.turns import BadInput, bound_turns, to_chat_messages
+from app.answers.model_history import bound_turns, to_chat_messages
+from app.answers.models_first import let_waiting_requests_start
+from app.answers.reply_pipeline import UpstreamLimits, start_reading, stream_reply, with_checkpoints
+from app.storage import queries
+from app.storage.engine import session_for
+from app.storage.models import Conversation, Message
 
 NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE = "new", "redo-answer", "redo-exchange"
+
+
+class ConversationNotFound(LookupError):
+    """No such conversation, or not the caller's: the two look the same (404)."""
+
+
+class NothingToRedo(ValueError):
+    """Regenerate asked for in a conversation with no question to answer again."""
 
 
 @dataclass
@@ -30,27 +37,27 @@ class Exchange:
     answer: Message
     is_new: bool
     model_messages: list
-    reading: object  # the model's answer, already started (streaming.start_reading)
+    reading: object  # the model's answer, already started (reply_pipeline.start_reading)
     removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
-def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
-    """Start an exchange in the caller's conversation `conversation_id` (404
-    if it is not theirs), or in a new one if it is empty.
+def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER):
+    """Start an exchange in `owner`'s conversation `conversation_id`
+    (ConversationNotFound if it is not theirs), or in a new one if it is empty.
 
-    REDO_ANSWER answers the last question again (text is None); REDO_EXCHANGE
-    replaces the last question and its answer with `text`.
+    REDO_ANSWER answers the last question again (text is None; NothingToRedo
+    if there is none); REDO_EXCHANGE replaces the last question and its
+    answer with `text`.
 
     The model is asked as soon as the history is known, before the exchange
     is saved, so that saving and the page's first render happen during its
     time to first piece. In a burst, the requests waiting behind this one
-    ask theirs before it saves (app/bursts.py); no database connection is
-    held meanwhile, except by a redo, whose removals are committed with the
-    new rows.
+    ask theirs before it saves (app/answers/models_first.py); no database
+    connection is held meanwhile, except by a redo, whose removals are
+    committed with the new rows.
     """
-    owner = current_owner()
     if not conversation_id:
-        conversation = store.start_conversation(owner, text)
+        conversation = queries.start_conversation(owner, text)
         model_messages, reading = _start_model([], text)
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
@@ -58,17 +65,17 @@ def begin_exchange(conversation_id, text, mode=NEW_ANSWER):
             connection.begin()
             return _save(connection, connection.commit, conversation, text, model_messages, reading, is_new=True)
     with session_for(current_app) as db:
-        conversation = store.get_conversation(db, owner, conversation_id)
+        conversation = queries.get_conversation(db, owner, conversation_id)
         if conversation is None:
-            abort(404)
+            raise ConversationNotFound(conversation_id)
         removed = []
         if mode == REDO_ANSWER:
-            removed, question = store.drop_last_answer(db, conversation)
+            removed, question = queries.drop_last_answer(db, conversation)
             if question is None:
-                raise BadInput(400, "There is no question to answer again.")
+                raise NothingToRedo("There is no question to answer again.")
         elif mode == REDO_EXCHANGE:
-            removed = store.drop_last_exchange(db, conversation)
-        history = store.conversation_turns(conversation)
+            removed = queries.drop_last_exchange(db, conversation)
+        history = queries.conversation_turns(conversation)
         if not removed:
             db.commit()  # ends the read: its connection goes back to the pool during the wait
         model_messages, reading = _start_model(history, text, wait=not removed)
@@ -81,7 +88,7 @@ def _start_model(history, text, wait=True):
     let the requests waiting in this worker ask theirs. (model messages, reading)."""
     config = current_app.config["CHAT"]
     if text is not None:
-        history = [*history, ("user", store.storable(text))]
+        history = [*history, ("user", queries.storable(text))]
     model_messages = to_chat_messages(bound_turns(history, config.history_max_turns, config.history_max_chars))
     reading = start_reading(current_app.extensions["chat_model"], model_messages)
     if wait:
@@ -92,7 +99,7 @@ def _start_model(history, text, wait=True):
 
 def _save(connection, commit, conversation, text, model_messages, reading, removed=(), is_new=False):
     """Save the exchange on `connection`, `commit()`, and return it."""
-    question, answer = store.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
+    question, answer = queries.add_exchange(connection, conversation, text, current_app.config["MODEL_LABEL"])
     commit()
     return Exchange(conversation, question, answer, is_new, model_messages, reading, list(removed))
 
@@ -125,10 +132,10 @@ def _answer_savers(answer_id):
 
     def save_partial(text):
         with engine.begin() as connection:
-            store.save_partial(connection, answer_id, text)
+            queries.save_partial(connection, answer_id, text)
 
     def save_finished(finished):
         with engine.begin() as connection:
-            store.save_answer(connection, answer_id, finished)
+            queries.save_answer(connection, answer_id, finished)
 
     return save_partial, save_finished

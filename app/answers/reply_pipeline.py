@@ -16,7 +16,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from app.deadlines import TICK, ticker
+from app.answers.deadlines import TICK, ticker
 from app.providers.text_stream import stream_text
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,6 @@ class Finished:
         streaming = self.seconds - (self.first_piece_seconds or 0)
         return (self.pieces - 1) / streaming if self.pieces > 1 and streaming > 0 else None
 
-
-# For every streamed response: no cache keeps a copy, and nginx passes each
-# piece on as it comes instead of buffering the answer.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 HEARTBEAT = Heartbeat()
 _END = object()

@@ -2,6 +2,7 @@
 
 The reply pipeline reads whatever comes back through
 `text_stream.stream_text(model, messages)`, so it never branches on the provider.
+It must not know HTTP, HTML or the storage.
 """
 
 from app.config import ConfigError

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from app.config import ConfigError
-from app.driver_sql import check_supported
-from app.migrate import alembic_config, upgrade
-from app.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
+from app.storage.driver_sql import check_supported
+from app.storage.migrate import alembic_config, upgrade
+from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
 
 
 def resolve_database_url(url, instance_path):
@@ -49,7 +49,7 @@ def _check_schema_is_current(engine):
     if current != head:
         raise ConfigError(
             f"the database schema is at {current or 'nothing'}, the app needs {head}: "
-            "run `python -m app.migrate` with the same DATABASE_URL"
+            "run `python -m app.storage.migrate` with the same DATABASE_URL"
         )
 
 
@@ -59,7 +59,7 @@ def init_db(app):
     # A server can drop idle connections, so PostgreSQL's are checked before
     # use; a SQLite file cannot, and a check per checkout costs every write.
     # SQLite waits for another worker's write lock without blocking this
-    # worker's other streams (app/sqlite_locks.py).
+    # worker's other streams (app/storage/sqlite_locks.py).
     engine = create_engine(url, pool_pre_ping=not is_sqlite, connect_args=SQLITE_CONNECT_ARGS if is_sqlite else {})
     try:
         check_supported(engine.dialect)

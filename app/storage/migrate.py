@@ -1,4 +1,4 @@
-"""Schema migrations (Alembic): `python -m app.migrate` upgrades DATABASE_URL to the latest schema.
+"""Schema migrations (Alembic): `python -m app.storage.migrate` upgrades DATABASE_URL to the latest schema.
 
 On the default SQLite database the app applies them itself at start-up; on
 PostgreSQL run this command once per deploy, before starting the servers.
@@ -44,7 +44,7 @@ def main():
     from sqlalchemy import create_engine
 
     from app.config import ConfigError, load_config
-    from app.db import resolve_database_url
+    from app.storage.engine import resolve_database_url
 
     try:
         config = load_config()

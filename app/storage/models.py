@@ -41,7 +41,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     content: Mapped[str] = mapped_column(Text, default="")
-    # complete | streaming | stopped | error | interrupted (see app.streaming)
+    # complete | streaming | stopped | error | interrupted (see app.answers.reply_pipeline)
     outcome: Mapped[str] = mapped_column(String(16), default="complete")
     error: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str] = mapped_column(String(200), default="")

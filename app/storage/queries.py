@@ -3,16 +3,16 @@
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import driver_sql
-from app.models import Conversation, Message, new_conversation_id, utcnow
-from app.streaming import INTERRUPTED, STOPPED
+from app.answers.reply_pipeline import INTERRUPTED, STOPPED
+from app.storage import driver_sql
+from app.storage.models import Conversation, Message, new_conversation_id, utcnow
 
 TITLE_CHARS = 60
 STREAMING = "streaming"
 
 
 def storable(text):
-    """PostgreSQL text cannot hold NUL; it is shown as U+FFFD anyway (see rendering.escape_text)."""
+    """PostgreSQL text cannot hold NUL; it is shown as U+FFFD anyway (see rendering.markdown.escape_text)."""
     return text.replace("\0", "\ufffd")
 
 
@@ -49,7 +49,7 @@ def start_conversation(owner_id, first_message):
 
 
 # The writes every answer makes run as SQL on the driver's cursor
-# (app/driver_sql.py): through SQLAlchemy Core they cost 4 times the CPU
+# (app/storage/driver_sql.py): through SQLAlchemy Core they cost 4 times the CPU
 # (242 against 62 us for a new conversation's rows), and under load that CPU
 # is taken from every other stream in the worker.
 _INSERT_CONVERSATION = """
@@ -170,7 +170,7 @@ def drop_last_exchange(session, conversation):
 
 
 def finished_columns(finished):
-    """A Message's columns for how a streamed answer ended (a streaming.Finished)."""
+    """A Message's columns for how a streamed answer ended (a reply_pipeline.Finished)."""
     return {
         "content": storable(finished.text),
         "outcome": finished.outcome,
@@ -187,5 +187,5 @@ def apply_finished(answer, finished):
 
 
 def conversation_turns(conversation):
-    """Every (role, text) turn with text, oldest first (bound it with turns.bound_turns)."""
+    """Every (role, text) turn with text, oldest first (bound it with model_history.bound_turns)."""
     return [(m.role, m.content) for m in conversation.messages if m.content]

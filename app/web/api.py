@@ -22,11 +22,13 @@ import functools
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from app.exchanges import begin_exchange, stream_exchange
-from app.limits import RateLimited, release_when_done
-from app.owners import key_digest, use_api_key_owner
-from app.streaming import COMPLETE, STREAM_HEADERS, Finished, Piece, UpstreamLimits, stream_reply
-from app.turns import BadInput, bound_turns, check_message, parse_history, to_chat_messages
+from app.answers.exchanges import ConversationNotFound, begin_exchange, stream_exchange
+from app.answers.model_history import bound_turns, to_chat_messages
+from app.answers.reply_pipeline import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
+from app.web.headers import STREAM_HEADERS
+from app.web.identity import current_owner, key_digest, use_api_key_owner
+from app.web.message_input import BadInput, check_message, parse_history
+from app.web.rate_limits import RateLimited, release_when_done
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -75,7 +77,7 @@ def start_reply():
     release = current_app.extensions["limiter"].admit(g.get("owner") or f"addr:{request.remote_addr}")
     try:
         if conversation_id:
-            exchange = begin_exchange("" if conversation_id == "new" else str(conversation_id), text)
+            exchange = begin_exchange(current_owner(), "" if conversation_id == "new" else str(conversation_id), text)
             return release_when_done(stream_exchange(exchange), release), exchange.conversation.id
         turns = parse_history(body.get("history")) + [("user", text)]
     except BaseException:
@@ -100,6 +102,7 @@ def rate_limited(error):
 
 
 @bp.errorhandler(404)
+@bp.errorhandler(ConversationNotFound)
 def not_found(_error):
     return jsonify(error="No such conversation."), 404
 

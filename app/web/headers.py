@@ -1,4 +1,8 @@
-"""Security headers on every response."""
+"""Headers: security headers on every response, and those of every streamed one."""
+
+# For every streamed response: no cache keeps a copy, and nginx passes each
+# piece on as it comes instead of buffering the answer.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 # No inline scripts or styles anywhere; htmx is configured without eval (no
 # hx-on, no js: expressions), so 'unsafe-eval' is not needed either.

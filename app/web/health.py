@@ -4,7 +4,7 @@ import threading
 
 from flask import Blueprint, jsonify
 
-from app.streaming import MODEL_STREAMS_OPEN
+from app.answers.reply_pipeline import MODEL_STREAMS_OPEN
 
 bp = Blueprint("health", __name__)
 

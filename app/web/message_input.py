@@ -1,4 +1,4 @@
-"""A chat request's input: the new message and optional earlier turns.
+"""Checking a chat request's input: the new message and optional earlier turns.
 
 The same rules hold on the page and on the API: an empty message is a 400, one
 over CHAT_MAX_MESSAGE_CHARS a 413, each with a message a person can act on.
@@ -6,9 +6,7 @@ over CHAT_MAX_MESSAGE_CHARS a 413, each with a message a person can act on.
 
 import json
 
-from langchain_core.messages import AIMessage, HumanMessage
-
-ROLES = {"user": HumanMessage, "assistant": AIMessage}
+from app.answers.model_history import ROLES
 
 
 class BadInput(Exception):
@@ -48,23 +46,3 @@ def parse_history(raw):
             raise BadInput(400, 'Each history turn needs "role" ("user" or "assistant") and "content" (text).')
         turns.append((turn["role"], turn["content"]))
     return turns
-
-
-def to_chat_messages(turns):
-    """(role, text) pairs to LangChain messages, the form every provider takes."""
-    return [ROLES[role](content=text) for role, text in turns]
-
-
-def bound_turns(turns, max_turns, max_chars):
-    """The latest turns, at most `max_turns` and about `max_chars` in all.
-
-    Only what the model is sent is cut, oldest first; the newest turn is always
-    kept. The stored transcript stays whole.
-    """
-    kept, size = [], 0
-    for role, text in reversed(turns[-max_turns:]):
-        if kept and size + len(text) > max_chars:
-            break
-        kept.append((role, text))
-        size += len(text)
-    return list(reversed(kept))

@@ -10,16 +10,20 @@ from flask import (
     Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context,
     url_for,
 )
+from werkzeug.exceptions import NotFound
 
-from app import store
-from app.csrf import CsrfFailure, check_csrf
-from app.db import session_for
-from app.limits import RateLimited, release_when_done
-from app.exchanges import NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, begin_exchange, stream_exchange
-from app.owners import ensure_browser_owner
-from app.page_events import page_events
-from app.streaming import STREAM_HEADERS, request_stop
-from app.turns import BadInput, check_message
+from app.answers.exchanges import (
+    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, ConversationNotFound, NothingToRedo, begin_exchange, stream_exchange,
+)
+from app.answers.reply_pipeline import request_stop
+from app.rendering.page_events import page_events
+from app.storage import queries
+from app.storage.engine import session_for
+from app.web.csrf import CsrfFailure, check_csrf
+from app.web.headers import STREAM_HEADERS
+from app.web.identity import ensure_browser_owner
+from app.web.message_input import BadInput, check_message
+from app.web.rate_limits import RateLimited, release_when_done
 
 bp = Blueprint("chat", __name__)
 
@@ -40,12 +44,17 @@ def refused_request(error):
     return response if retry_after is None else (*response, {"Retry-After": str(retry_after)})
 
 
+@bp.errorhandler(ConversationNotFound)
+def conversation_not_found(_error):
+    return NotFound()
+
+
 def from_htmx():
     return request.headers.get("HX-Request") == "true"
 
 
 def owned_conversation(db, conversation_id):
-    conversation = store.get_conversation(db, session["owner"], conversation_id)
+    conversation = queries.get_conversation(db, session["owner"], conversation_id)
     if conversation is None:
         abort(404)
     return conversation
@@ -55,8 +64,8 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id) if conversation_id else None
         messages = list(conversation.messages) if conversation else []
-        conversations = store.list_conversations(db, session["owner"])
-    last_question_id, last_answer_id = store.last_ids(messages)
+        conversations = queries.list_conversations(db, session["owner"])
+    last_question_id, last_answer_id = queries.last_ids(messages)
     page = render_template(
         "chat.html", conversation=conversation, messages=messages, conversations=conversations,
         last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft,
@@ -78,7 +87,7 @@ def answer(conversation_id, text, mode):
     """Stream the answer to htmx, or (no JavaScript) wait for it and redirect."""
     release = current_app.extensions["limiter"].admit(session["owner"])
     try:
-        exchange = begin_exchange(conversation_id, text, mode)
+        exchange = begin_exchange(session["owner"], conversation_id, text, mode)
     except BaseException:
         release()
         raise
@@ -89,10 +98,18 @@ def answer(conversation_id, text, mode):
         return redirect(url_for("chat.show_conversation", conversation_id=exchange.conversation.id))
     opening_html = render_template("_exchange_start.html", exchange=exchange)
     return Response(
-        stream_with_context(page_events(opening_html, exchange.answer, events)),
+        stream_with_context(page_events(opening_html, exchange.answer.id, events, finished_message(exchange.answer))),
         mimetype="text/event-stream",
         headers=STREAM_HEADERS,
     )
+
+
+def finished_message(answer):
+    """For page_events: `answer` as its stream ended, without reading it back."""
+    def apply(finished):
+        queries.apply_finished(answer, finished)
+        return answer
+    return apply
 
 
 def refuse(error, conversation_id, draft):
@@ -124,14 +141,14 @@ def edit_last(conversation_id):
 def regenerate(conversation_id):
     try:
         return answer(conversation_id, None, REDO_ANSWER)
-    except BadInput as error:
-        return refuse(error, conversation_id, "")
+    except NothingToRedo as error:
+        return refuse(BadInput(400, str(error)), conversation_id, "")
 
 
 @bp.post("/answers/<int:answer_id>/stop")
 def stop_answer(answer_id):
     with session_for(current_app) as db:
-        if not store.mark_stopped(db, session["owner"], answer_id):
+        if not queries.mark_stopped(db, session["owner"], answer_id):
             abort(404)
     # Ends the stream at once if it runs in this process; elsewhere it ends
     # when it sees its client (which aborted) go away.
@@ -143,12 +160,12 @@ def stop_answer(answer_id):
 def rename_conversation(conversation_id):
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id)
-        store.rename_conversation(db, conversation, request.form.get("title", ""))
+        queries.rename_conversation(db, conversation, request.form.get("title", ""))
     return redirect(url_for("chat.show_conversation", conversation_id=conversation_id))
 
 
 @bp.post("/c/<conversation_id>/delete")
 def delete_conversation(conversation_id):
     with session_for(current_app) as db:
-        store.delete_conversation(db, owned_conversation(db, conversation_id))
+        queries.delete_conversation(db, owned_conversation(db, conversation_id))
     return redirect(url_for("chat.new_chat"))

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from app.models import RateEvent, utcnow
+from app.storage.models import RateEvent, utcnow
 
 WINDOW_SECONDS = 60.0
 # A stream row older than this is from a process that died without releasing it.

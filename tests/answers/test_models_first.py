@@ -1,5 +1,5 @@
 """In a burst, every waiting request asks its model before any saves and
-renders (app/bursts.py, app/exchanges.py)."""
+renders (app/answers/models_first.py, app/answers/exchanges.py)."""
 
 import subprocess
 import sys
@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-from app import exchanges
-from app.bursts import let_waiting_requests_start
-from app.db import session_for
-from app.models import Message
+from app.answers import exchanges
+from app.answers.models_first import let_waiting_requests_start
+from app.storage.engine import session_for
+from app.storage.models import Message
 from tests.conftest import HTMX
 from tests.scripted_model import ScriptedChatModel
-from tests.test_conversations import send
+from tests.web.test_conversations import send
 
 
 class WorkerStopping(BaseException):
@@ -95,7 +95,7 @@ GEVENT_WORKER = textwrap.dedent("""
     monkey.patch_all()
     import threading, time
     import gevent
-    from app.bursts import let_waiting_requests_start, under_gevent
+    from app.answers.models_first import let_waiting_requests_start, under_gevent
 
     order = []
 
@@ -143,7 +143,7 @@ def test_under_gevent_every_waiting_request_asks_before_any_saves():
 
 
 def test_the_reader_says_when_the_model_has_answered():
-    from app.streaming import start_reading
+    from app.answers.reply_pipeline import start_reading
 
     model = ScriptedChatModel(pieces=["first", "second"], delay=0.5)
     reading = start_reading(model, [])

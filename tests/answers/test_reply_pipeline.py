@@ -1,11 +1,11 @@
-"""The reply pipeline itself (app.streaming.stream_reply), without a route."""
+"""The reply pipeline itself (app.answers.reply_pipeline.stream_reply), without a route."""
 
 import gc
 import time
 
 from langchain_core.messages import HumanMessage
 
-from app.streaming import COMPLETE, Finished, Piece, start_reading, stream_reply
+from app.answers.reply_pipeline import COMPLETE, Finished, Piece, start_reading, stream_reply
 from tests.scripted_model import ScriptedChatModel
 
 QUESTION = [HumanMessage("q")]

@@ -14,8 +14,8 @@ import requests
 
 from deploy.stack import gunicorn, nginx
 from tests.conftest import HTMX, PIECE_MARK, page_session, skip_or_fail
+from tests.end_to_end.test_gunicorn import arrival_times, assert_spread_out
 from tests.sse_client import decode_events
-from tests.test_gunicorn import arrival_times, assert_spread_out
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ import html
 
 import pytest
 
-from app.api import ERROR_MARKER
-from app.streaming import TIMED_OUT
-from tests.test_vertexai import (  # noqa: F401  (fixtures)
+from app.answers.reply_pipeline import TIMED_OUT
+from app.web.api import ERROR_MARKER
+from tests.providers.test_vertexai import (  # noqa: F401  (fixtures)
     CONNECTION_LOST, RATE_LIMITED, UNAVAILABLE, chunks_of, decode_events, post_message, post_text, standin,
     vertex_app,
 )
-from tests.vertex_standin import Script
+from tests.providers.vertex_standin import Script
 
 FAILED = "The model failed to answer. Please try again."
 

@@ -1,7 +1,7 @@
 """The real ChatVertexAI code path (REST transport) against a local stand-in.
 
 No network: ChatVertexAI(transport="rest", base_url=...) talks to
-tests/vertex_standin.py, which plays Vertex AI's v1beta1 streamGenerateContent.
+tests/providers/vertex_standin.py, which plays Vertex AI's v1beta1 streamGenerateContent.
 Retries are off (vertex_max_retries=0), so a fault is seen on the first try.
 """
 
@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from app.api import ERROR_MARKER
-from app.streaming import public_error_message
-from tests.sse_client import comments, decode_events
-from tests.vertex_standin import Script, VertexStandIn
+from app.answers.reply_pipeline import public_error_message
+from app.web.api import ERROR_MARKER
 from tests.conftest import HTMX
+from tests.providers.vertex_standin import Script, VertexStandIn
+from tests.sse_client import comments, decode_events
 
 pytestmark = pytest.mark.filterwarnings(
     # ChatVertexAI is deprecated in langchain-google-vertexai 3.2 (see app/providers/vertexai.py).

@@ -8,7 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.rendering import escape_text
+from app.rendering.markdown import escape_text
 from tests.conftest import HTMX
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.rendering import escape_text, render_markdown
-from app.sse import frame_comment, frame_event
+from app.rendering.markdown import escape_text, render_markdown
+from app.rendering.sse import frame_comment, frame_event
 from tests.sse_client import decode_events
 
 

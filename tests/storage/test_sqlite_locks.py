@@ -1,5 +1,5 @@
 """SQLite's write lock is waited for with time.sleep, so that under gevent the
-other streams of a worker go on meanwhile (app/sqlite_locks.py)."""
+other streams of a worker go on meanwhile (app/storage/sqlite_locks.py)."""
 
 import sqlite3
 import subprocess
@@ -8,8 +8,9 @@ import textwrap
 
 import pytest
 
-from app import create_app, sqlite_locks
-from app.sqlite_locks import CONNECT_ARGS, CooperativeConnection
+from app import create_app
+from app.storage import sqlite_locks
+from app.storage.sqlite_locks import CONNECT_ARGS, CooperativeConnection
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ GEVENT_WORKER = textwrap.dedent("""
     monkey.patch_all()
     import sqlite3, sys, time
     import gevent
-    from app.sqlite_locks import CONNECT_ARGS
+    from app.storage.sqlite_locks import CONNECT_ARGS
 
     path = sys.argv[1]
     holder = sqlite3.connect(path, timeout=0)

@@ -3,11 +3,11 @@
 import re
 import time
 
-from app.db import session_for
-from app.models import Message
+from app.storage.engine import session_for
+from app.storage.models import Message
+from tests.conftest import HTMX
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events
-from tests.conftest import HTMX
 
 
 def send(client, message, conversation_id=""):
@@ -132,19 +132,19 @@ def test_a_program_can_hold_a_conversation_through_the_api(make_app):
 
 
 def test_when_saving_an_exchange_fails_the_model_is_stopped_and_nothing_is_half_saved(make_app, monkeypatch):
-    from app import store
+    from app.storage import queries
 
     model = ScriptedChatModel(pieces=["a", "b", "c", "d", "e"], delay=0.1)
     app = make_app(chat_model=model)
     client = app.test_client()
     conversation_id, _ = send(client, "kept")
-    real_add_exchange = store.add_exchange
+    real_add_exchange = queries.add_exchange
 
     def add_then_fail(*args, **kwargs):
         real_add_exchange(*args, **kwargs)  # the rows are written, then the disk fills up
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "add_exchange", add_then_fail)
+    monkeypatch.setattr(queries, "add_exchange", add_then_fail)
     for target in ("", conversation_id):  # a new conversation, and an existing one
         model.closed.clear()
         yielded_before = model.yielded

@@ -2,12 +2,12 @@
 
 import re
 
-from app.rendering import BlockSplitter
-from app.page_events import piece_event
+from app.rendering.markdown import BlockSplitter
+from app.rendering.page_events import piece_event
 from tests.conftest import HTMX
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events
-from tests.test_conversations import send, stored_answers
+from tests.web.test_conversations import send, stored_answers
 
 
 def start_a_long_answer(make_app):
@@ -94,12 +94,12 @@ def test_streamed_markdown_work_per_piece_does_not_grow_with_the_answer():
 
 
 def test_a_stop_handled_by_another_process_is_kept_when_the_client_goes_away(make_app):
-    from app import store
-    from app.db import session_for
+    from app.storage import queries
+    from app.storage.engine import session_for
 
     model, app, client, response, stream, answer_id = start_a_long_answer(make_app)
     with session_for(app) as db, client.session_transaction() as cookie:
-        assert store.mark_stopped(db, cookie["owner"], answer_id)  # what another worker's /stop does
+        assert queries.mark_stopped(db, cookie["owner"], answer_id)  # what another worker's /stop does
     response.close()  # then the browser aborts
     assert model.closed.wait(5)
     [(content, outcome)] = stored_answers(app)

@@ -82,14 +82,14 @@ def test_security_headers_and_cookie_flags(make_app):
 
 
 def test_the_session_cookie_is_renewed_once_a_day_not_on_every_request(app, monkeypatch):
-    from app import owners
+    from app.web import identity
 
     now = [1_800_000_000.0]
-    monkeypatch.setattr(owners.time, "time", lambda: now[0])
+    monkeypatch.setattr(identity.time, "time", lambda: now[0])
     client = app.test_client()
     assert "Set-Cookie" in client.get("/").headers  # a new browser gets its owner id
     assert "Set-Cookie" not in client.get("/").headers
-    now[0] += owners.SECONDS_PER_DAY
+    now[0] += identity.SECONDS_PER_DAY
     renewed = client.get("/").headers.get("Set-Cookie", "")
     assert "Expires=" in renewed  # sent again, so its 31 days start again
     assert "Set-Cookie" not in client.get("/").headers

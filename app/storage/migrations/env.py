@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.models import Base
+from app.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
