@@ -3,8 +3,8 @@
 LangChain's `BaseChatModel.stream()` does bookkeeping on every piece: it opens
 a callback run, stamps each chunk with a run id and metadata, reports it to
 the callbacks and keeps every chunk to merge them at the end. The app uses
-none of that, and under load it was about a third of the server's CPU per
-piece (docs/benchmarks.md). So, unless something would consume it, the answer
+none of that, and under load it was about 40 % of an API worker's CPU
+samples (docs/benchmarks.md). So, unless something would consume it, the answer
 is read without it:
 
 - the app's own providers (fake, local) are `TextStreamingChatModel`s, whose
