@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.answers import deadlines
 from app.config import load_config
 from app.providers import build_chat_model, describe_model
-from app.rendering.markdown import render_markdown
+from app.rendering.markdown import render_markdown, split_for_streaming
 from app.storage.engine import init_db
 from app.web.assets import asset_url
 from app.web.csrf import csrf_token
@@ -42,6 +42,7 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
     app.add_template_global(asset_url)
     app.add_template_global(csrf_token)
+    app.add_template_global(split_for_streaming)
     app.after_request(add_security_headers)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's

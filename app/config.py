@@ -39,8 +39,10 @@ class Config:
     max_message_chars: int = 8000
     heartbeat_seconds: float = 15.0
     history_max_turns: int = 20
-    checkpoint_seconds: float = 2.0  # how often a streaming answer is saved
-    burst_yield_seconds: float = 0.4  # the longest wait in app/answers/models_first.py; 0: off
+    # How often an answer being generated is saved, and looks for a Stop sent
+    # to another process (app/answers/generation.py).
+    checkpoint_seconds: float = 0.5
+    answer_max_seconds: float = 600.0  # the longest an answer may be generated
     rate_messages_per_minute: int = 20  # per client; 0: no limit
     rate_max_streams: int = 3  # simultaneous answers per client; 0: no limit
     rate_limit_store: str = "memory"  # or "database", shared by all app servers
@@ -117,8 +119,8 @@ def load_config(env=None):
         max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 8000, minimum=1),
         heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
-        checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 2.0),
-        burst_yield_seconds=_float(env, "CHAT_BURST_YIELD_SECONDS", 0.4, zero_allowed=True),
+        checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 0.5),
+        answer_max_seconds=_float(env, "CHAT_ANSWER_MAX_SECONDS", 600.0),
         rate_messages_per_minute=_int(env, "CHAT_RATE_MESSAGES_PER_MINUTE", 20),
         rate_max_streams=_int(env, "CHAT_RATE_MAX_STREAMS", 3),
         rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "memory",

@@ -13,7 +13,6 @@ import logging
 import queue
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 from app.answers.deadlines import TICK, ticker
@@ -72,6 +71,7 @@ def request_stop(key):
 
 
 TIMED_OUT = "The model took too long to answer. Please try again."
+TOO_LONG = "The answer reached its time limit and was cut off here."
 
 
 def _error_kind(exc):
@@ -110,7 +110,8 @@ def is_retryable(exc):
 
 @dataclass(frozen=True)
 class UpstreamLimits:
-    """How long to wait for the model, and how often to try again.
+    """How long to wait for the model, how often to try again, and how long
+    a whole answer may take.
 
     Retries happen only before the first piece, so no text is ever shown twice.
     """
@@ -119,10 +120,14 @@ class UpstreamLimits:
     stall_seconds: float | None = None
     retries: int = 0
     backoff_seconds: float = 0.5
+    answer_seconds: float | None = None
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.first_piece_timeout, config.stall_timeout, config.upstream_retries, config.retry_backoff)
+        return cls(
+            config.first_piece_timeout, config.stall_timeout, config.upstream_retries, config.retry_backoff,
+            config.answer_max_seconds,
+        )
 
 
 class _RunningCount:
@@ -149,8 +154,6 @@ class _ModelReader:
         self.started = time.monotonic()
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
-        # Set once the model has said something: a piece, its end or an error.
-        self.answered = threading.Event()
         self.pieces_read = 0
         self._held = None  # what `take` found after the text it joined
         self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
@@ -196,13 +199,10 @@ class _ModelReader:
                     return
                 self.pieces_read += 1
                 self.queue.put(text)
-                if self.pieces_read == 1:
-                    self.answered.set()
             self.queue.put(_END)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
             self.queue.put(exc)
         finally:
-            self.answered.set()
             if stream is not None and hasattr(stream, "close"):
                 stream.close()
             MODEL_STREAMS_OPEN.add(-1)
@@ -210,19 +210,7 @@ class _ModelReader:
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
 
 
-def start_reading(model, messages):
-    """Send the model `messages` now and read its answer in the background.
-
-    A caller with work to do before it streams (saving the question,
-    rendering the page's first event) starts the model first, so the model's
-    time to its first piece overlaps that work; then it hands the result to
-    `stream_reply(..., reading=)`. Call `.stop()` on it if it is never handed
-    over.
-    """
-    return _ModelReader(model, messages)
-
-
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, reading=None):
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None):
     """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
     and last a `Finished` with the whole text and how it ended.
 
@@ -231,29 +219,24 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     on a close, where the outcome is INTERRUPTED: that is where callers save.
     `request_stop(stop_key)` ends it with the outcome STOPPED. `limits`
     (UpstreamLimits) bounds the wait for the first piece and between pieces,
-    and retries a failing model before its first piece. `reading` (from
-    `start_reading`) is the same model's answer to `messages`, already
-    started.
+    and retries a failing model before its first piece, and bounds the whole
+    answer's time.
     """
-    events = _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), reading)
-    if reading is not None:
-        # Dropped before it ever ran (the client left before the body was
-        # sent), the generator's own cleanup never runs: stop the model here.
-        weakref.finalize(events, reading.stop)
-    return events
+    return _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits())
 
 
-def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, reading):
-    started = reading.started if reading is not None else time.monotonic()
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits):
+    started = time.monotonic()
+    answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
     parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
     reader = None
     wake_asked = None  # when the ticker was asked to wake this reader
 
-    def start_reader(already_started=None):
+    def start_reader():
         nonlocal reader, wake_asked
         if reader is not None:
             reader.stop()
-        reader, wake_asked = already_started or _ModelReader(model, messages), None
+        reader, wake_asked = _ModelReader(model, messages), None
         if stop_key is not None:
             _live_readers[stop_key] = reader
         return reader.started
@@ -277,15 +260,13 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
         time.sleep(delay)
         return True
 
-    last_activity = start_reader(reading)
+    last_activity = start_reader()
     last_sent = time.monotonic()
     try:
         while True:
             limit = limits.stall_seconds if parts else limits.first_piece_seconds
             deadline = last_activity + limit if limit else None
-            due = last_sent + heartbeat_seconds
-            if deadline is not None:
-                due = min(due, deadline)
+            due = min(d for d in (last_sent + heartbeat_seconds, deadline, answer_deadline) if d is not None)
             # A wake-up already asked for this reader, no later than `due`,
             # will do: when it comes early, the next is asked for then.
             if wake_asked is None or wake_asked > due:
@@ -295,6 +276,10 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             if item is TICK:
                 wake_asked = None
                 now = time.monotonic()
+                if answer_deadline is not None and now >= answer_deadline:
+                    log.error("answer cut at its time limit after %d pieces (%.0f s)", pieces, limits.answer_seconds)
+                    yield finish(ERROR, TOO_LONG)
+                    return
                 if deadline is not None and now >= deadline:
                     if may_retry("timed out"):
                         last_activity = start_reader()
@@ -331,17 +316,3 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             _live_readers.pop(stop_key, None)
         if result is None:
             finish(INTERRUPTED)
-
-
-def with_checkpoints(events, save_partial, every_seconds):
-    """Pass `events` through, calling `save_partial(text so far)` at most every
-    `every_seconds` while pieces arrive. The cost per piece is a clock read."""
-    parts, last_saved = [], time.monotonic()
-    for event in events:
-        if isinstance(event, Piece):
-            parts.append(event.text)
-            now = time.monotonic()
-            if now - last_saved >= every_seconds:
-                save_partial("".join(parts))
-                last_saved = now
-        yield event

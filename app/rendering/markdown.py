@@ -9,8 +9,10 @@ highlighted on the server with Pygments.
 
 import html
 import re
+from dataclasses import dataclass
 
 import nh3
+from markupsafe import Markup
 from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -111,3 +113,17 @@ class BlockSplitter:
     def _take(self):
         block, self._lines = "\n".join(self._lines), []
         return block
+
+
+@dataclass(frozen=True)
+class ShownSoFar:
+    blocks: Markup  # the finished blocks, rendered
+    tail: Markup  # the unfinished block, escaped as the stream escapes it
+
+
+def split_for_streaming(text):
+    """An unfinished answer as the stream shows it: the same blocks and tail a
+    subscriber that had read `text` piece by piece would have on screen."""
+    splitter = BlockSplitter()
+    blocks = splitter.feed(text)
+    return ShownSoFar(Markup("".join(render_markdown(block) for block in blocks)), Markup(escape_text(splitter.tail)))

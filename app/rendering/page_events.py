@@ -1,11 +1,12 @@
-"""Framing the reply pipeline's events for the htmx page.
+"""Framing an answer's stream for the htmx page.
 
-Each SSE message carries an HTML fragment that htmx 4's hx-sse extension swaps
-in: the first goes to the form's target (the transcript); the rest are
-`<hx-partial>`s aimed at the answer's own bubble. While the answer streams,
-finished markdown blocks are rendered once each and the unfinished tail is
-escaped text (see markdown.BlockSplitter); at the end the whole answer is
-rendered in place.
+The answer's bubble subscribes to GET /answers/<id>/events (hx-sse:connect).
+Each SSE message carries `<hx-partial>`s aimed at the bubble: while the answer
+streams, finished markdown blocks are rendered once each and the unfinished
+tail is escaped text (see markdown.BlockSplitter); at the end the whole answer
+is rendered in place of the bubble, and a named `done` event tells htmx not to
+reconnect. Each piece's event id is the answer's length after it, so a
+reconnect (Last-Event-ID) picks up exactly where the page is.
 """
 
 from flask import render_template
@@ -16,6 +17,7 @@ from app.rendering.sse import frame_comment, frame_event
 
 OPENING = frame_comment("stream open")
 PING = frame_comment("ping")
+DONE = frame_event("", event="done")
 ANNOUNCEMENTS = {
     "complete": "Answer complete.",
     "error": "The answer failed.",
@@ -28,14 +30,15 @@ def partial(target, swap, html):
     return f'<hx-partial hx-target="{target}" hx-swap="{swap}">{html}</hx-partial>'
 
 
-def piece_event(answer_id, splitter, text):
+def piece_event(answer_id, splitter, text, offset):
     blocks = splitter.feed(text)
     if not blocks:
-        return frame_event(partial(f"#m-{answer_id}-text", "beforeend", escape_text(text)))
+        return frame_event(partial(f"#m-{answer_id}-text", "beforeend", escape_text(text)), event_id=offset)
     rendered = "".join(render_markdown(block) for block in blocks)
     return frame_event(
         partial(f"#m-{answer_id}-blocks", "beforeend", rendered)
-        + partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail))
+        + partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail)),
+        event_id=offset,
     )
 
 
@@ -45,19 +48,24 @@ def final_event(message):
     return frame_event(partial(f"#m-{message.id}", "outerHTML", html) + partial("#announcer", "innerHTML", announcement))
 
 
-def page_events(opening_html, answer_id, reply_events, finished_message):
-    """SSE text for the page: a comment and the new bubbles at once, the pieces,
-    heartbeats, then the finished answer rendered in place of the stream.
+def subscriber_events(answer_id, before, events, load_finished):
+    """SSE text for one subscriber that has `before` on screen: a comment at
+    once, the pieces, heartbeats, then the finished answer rendered in place.
 
-    `finished_message(Finished)` gives the answer's message as it ended,
-    which is what is rendered last."""
-    # One write: each write is a send() here and a read and a send in nginx.
-    yield OPENING + frame_event(opening_html + partial("#announcer", "innerHTML", "Answer started."))
+    `events` come from answers.subscription.follow_answer; at their end
+    `load_finished()` gives the answer's message (None if it was deleted).
+    """
+    yield OPENING
     splitter = BlockSplitter()
-    for event in reply_events:
+    splitter.feed(before)
+    offset = len(before)
+    for event in events:
         if isinstance(event, Piece):
-            yield piece_event(answer_id, splitter, event.text)
+            offset += len(event.text)
+            yield piece_event(answer_id, splitter, event.text, offset)
         elif isinstance(event, Heartbeat):
             yield PING
         else:
-            yield final_event(finished_message(event))
+            message = load_finished()
+            yield (final_event(message) if message is not None else "") + DONE
+            return

@@ -60,7 +60,22 @@ _INSERT_MESSAGE = """
     INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at)
     VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now)
     RETURNING id"""
-_SAVE_PARTIAL = f"UPDATE messages SET content = :content WHERE id = :answer_id AND outcome = '{STREAMING}'"
+# A checkpoint also shows that the generator is alive, and finds out whether
+# the answer is still streaming: a Stop from any process ends that.
+_SAVE_PARTIAL = f"""
+    UPDATE messages SET content = :content, alive_at = :now
+    WHERE id = :answer_id AND outcome = '{STREAMING}'
+    RETURNING id"""
+_CLAIM_ANSWER = f"""
+    UPDATE messages SET generator = :generator, alive_at = :now
+    WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL
+    RETURNING id"""
+_REAP_ANSWER = f"""
+    UPDATE messages SET outcome = '{INTERRUPTED}', error = :error
+    WHERE id = :answer_id AND outcome = '{STREAMING}'
+      AND ((generator IS NOT NULL AND alive_at < :alive_before)
+           OR (generator IS NULL AND created_at < :created_before))
+    RETURNING id"""
 _FINISHED_COLUMNS = """content = :content, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second"""
 _SAVE_FINISHED = f"UPDATE messages SET outcome = :outcome, {_FINISHED_COLUMNS} WHERE id = :answer_id"
@@ -104,10 +119,53 @@ def add_exchange(connection, conversation, user_text, model_label):
     return (messages[0] if user_text is not None else None), messages[-1]
 
 
-def save_partial(connection, answer_id, text):
+def save_partial(connection, answer_id, text, now):
     """A checkpoint of an answer still streaming: a killed worker loses at most
-    the text since the last one. `connection`: a Core connection in a transaction."""
-    driver_sql.run(connection, _SAVE_PARTIAL, {"answer_id": answer_id, "content": storable(text)})
+    the text since the last one. False if the answer is no longer streaming
+    (stopped, reaped or deleted). `connection`: a Core connection in a transaction."""
+    params = {"answer_id": answer_id, "content": storable(text), "now": driver_sql.timestamp(connection, now)}
+    return driver_sql.run(connection, _SAVE_PARTIAL, params) is not None
+
+
+def claim_answer(connection, answer_id, generator, now):
+    """Make `generator` the one process that generates `answer_id`; False if
+    another already is, or the answer is no longer streaming."""
+    params = {"answer_id": answer_id, "generator": generator, "now": driver_sql.timestamp(connection, now)}
+    return driver_sql.run(connection, _CLAIM_ANSWER, params) is not None
+
+
+def reap_answer(connection, answer_id, error, alive_before, created_before):
+    """Mark a streaming answer interrupted if its generator has not checkpointed
+    since `alive_before`, or nobody claimed it since `created_before`."""
+    return driver_sql.run(connection, _REAP_ANSWER, {
+        "answer_id": answer_id, "error": error,
+        "alive_before": driver_sql.timestamp(connection, alive_before),
+        "created_before": driver_sql.timestamp(connection, created_before),
+    }) is not None
+
+
+def owned_answer(session, owner_id, answer_id):
+    """The owner's answer (an assistant message), or None."""
+    answer = session.get(Message, answer_id)
+    if answer is None or answer.role != "assistant" or answer.conversation.owner_id != owner_id:
+        return None
+    return answer
+
+
+def answer_progress(session, answer_id):
+    """An answer as last saved (content, outcome, error, generator, alive_at,
+    created_at), or None if it was deleted."""
+    columns = (
+        Message.content, Message.outcome, Message.error, Message.generator, Message.alive_at, Message.created_at,
+    )
+    return session.execute(select(*columns).where(Message.id == answer_id)).first()
+
+
+def turns_before(session, answer_id):
+    """(owner id, every (role, text) turn before `answer_id` in its conversation)."""
+    answer = session.get(Message, answer_id)
+    turns = [(m.role, m.content) for m in answer.conversation.messages if m.id < answer_id and m.content]
+    return answer.conversation.owner_id, turns
 
 
 def rename_conversation(session, conversation, title):
@@ -128,14 +186,12 @@ def save_answer(connection, answer_id, finished):
 
 
 def mark_stopped(session, owner_id, answer_id):
-    """Mark the owner's streaming answer stopped; False if it is not theirs."""
-    answer = session.get(Message, answer_id)
-    if answer is None or answer.role != "assistant" or answer.conversation.owner_id != owner_id:
-        return False
-    if answer.outcome == STREAMING:
+    """Mark the owner's streaming answer stopped; the answer, or None if it is not theirs."""
+    answer = owned_answer(session, owner_id, answer_id)
+    if answer is not None and answer.outcome == STREAMING:
         answer.outcome = STOPPED
         session.commit()
-    return True
+    return answer
 
 
 def last_ids(messages):
@@ -184,8 +240,3 @@ def apply_finished(answer, finished):
     """Copy how a streamed answer ended onto its Message in memory."""
     for column, value in finished_columns(finished).items():
         setattr(answer, column, value)
-
-
-def conversation_turns(conversation):
-    """Every (role, text) turn with text, oldest first (bound it with model_history.bound_turns)."""
-    return [(m.role, m.content) for m in conversation.messages if m.content]

@@ -13,6 +13,12 @@ keep the cookie (`curl -c jar -b jar`) or get 404. With CHAT_API_KEYS set,
 every call needs `Authorization: Bearer <key>` and conversations belong to
 the key instead.
 
+A stored conversation's answer is generated apart from the request, as on the
+page: its id comes in the `X-Answer-Id` header (and `answer_id` in JSON), and
+after a dropped connection `GET /api/answers/<id>/stream?offset=N` sends the
+text from character N on and follows the rest. An answer to a request that
+sends its own history belongs to that response and ends with it.
+
 The text stream carries the model's text and nothing else, so it has no
 heartbeat (any byte would corrupt the text). If the model fails, the stream
 ends with a line `ERROR_MARKER + message`, after a newline.
@@ -22,9 +28,13 @@ import functools
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from app.answers.exchanges import ConversationNotFound, begin_exchange, stream_exchange
+from app.answers.exchanges import ConversationNotFound, begin_exchange
+from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
+from app.answers.subscription import follow_answer
+from app.storage import queries
+from app.storage.engine import session_for
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import current_owner, key_digest, use_api_key_owner
 from app.web.message_input import BadInput, check_message, parse_history
@@ -65,30 +75,48 @@ def request_body():
     return body
 
 
+def rate_limit_key():
+    """A client is its API key's owner, or with no keys its address."""
+    return g.get("owner") or f"addr:{request.remote_addr}"
+
+
 def start_reply():
-    """(reply events, conversation id or None) for this request, or BadInput / RateLimited."""
+    """(reply events, ids) for this request, or BadInput / RateLimited.
+
+    With a stored conversation the answer is generated apart from this
+    request, like the page's, and this response follows it: a client that
+    goes away can resume it (GET /api/answers/<id>/stream?offset=N). With its
+    own history the answer belongs to this response and ends with it.
+    """
     config = current_app.config["CHAT"]
     body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
     conversation_id = body.get("conversation_id")
     if conversation_id and body.get("history"):
         raise BadInput(400, "Send either history or conversation_id, not both.")
-    # A client is its API key's owner, or with no keys its address.
-    release = current_app.extensions["limiter"].admit(g.get("owner") or f"addr:{request.remote_addr}")
-    try:
-        if conversation_id:
-            exchange = begin_exchange(current_owner(), "" if conversation_id == "new" else str(conversation_id), text)
-            return release_when_done(stream_exchange(exchange), release), exchange.conversation.id
-        turns = parse_history(body.get("history")) + [("user", text)]
-    except BaseException:
-        release()
-        raise
+    limiter = current_app.extensions["limiter"]
+    if conversation_id:
+        limiter.admit(rate_limit_key(), take_stream=False)
+        exchange = begin_exchange(current_owner(), "" if conversation_id == "new" else str(conversation_id), text)
+        app = current_app._get_current_object()
+        claim_and_generate(app, exchange.answer.id)
+        return stored_answer_events(exchange.answer.id, 0), {
+            "conversation_id": exchange.conversation.id, "answer_id": exchange.answer.id,
+        }
+    turns = parse_history(body.get("history")) + [("user", text)]
+    release = limiter.admit(rate_limit_key())
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
     events = stream_reply(
         current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
         limits=UpstreamLimits.from_config(config),
     )
-    return release_when_done(events, release), None
+    return release_when_done(events, release), {}
+
+
+def stored_answer_events(answer_id, offset):
+    _before, events = follow_answer(current_app._get_current_object(), answer_id, offset,
+                                    current_app.config["CHAT"].heartbeat_seconds)
+    return events
 
 
 @bp.errorhandler(BadInput)
@@ -104,7 +132,7 @@ def rate_limited(error):
 @bp.errorhandler(404)
 @bp.errorhandler(ConversationNotFound)
 def not_found(_error):
-    return jsonify(error="No such conversation."), 404
+    return jsonify(error="No such conversation or answer."), 404
 
 
 def text_chunks(events):
@@ -115,25 +143,41 @@ def text_chunks(events):
             yield f"{ERROR_MARKER}{event.error}\n"
 
 
-def conversation_header(conversation_id):
-    return {"X-Conversation-Id": conversation_id} if conversation_id else {}
+def id_headers(ids):
+    names = {"conversation_id": "X-Conversation-Id", "answer_id": "X-Answer-Id"}
+    return {names[key]: str(value) for key, value in ids.items()}
+
+
+def text_response(events, ids):
+    return Response(
+        stream_with_context(text_chunks(events)),
+        content_type="text/plain; charset=utf-8",
+        headers={**STREAM_HEADERS, **id_headers(ids)},
+    )
 
 
 @bp.post("/chat/stream")
 def chat_stream():
-    events, conversation_id = start_reply()
-    return Response(
-        stream_with_context(text_chunks(events)),
-        content_type="text/plain; charset=utf-8",
-        headers={**STREAM_HEADERS, **conversation_header(conversation_id)},
-    )
+    return text_response(*start_reply())
+
+
+@bp.get("/answers/<int:answer_id>/stream")
+def resume_answer(answer_id):
+    """A stored conversation's answer from character `offset` on: what a client
+    whose connection dropped missed, then the rest as it is generated."""
+    raw = request.args.get("offset", "0")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise BadInput(400, "offset must be a whole number of characters.")
+    with session_for(current_app) as db:
+        if queries.owned_answer(db, current_owner(), answer_id) is None:
+            return not_found(None)
+    return text_response(stored_answer_events(answer_id, int(raw)), {"answer_id": answer_id})
 
 
 @bp.post("/chat")
 def chat():
-    events, conversation_id = start_reply()
+    events, ids = start_reply()
     finished = next(e for e in events if isinstance(e, Finished))
-    extra = {"conversation_id": conversation_id} if conversation_id else {}
     if finished.outcome != COMPLETE:
-        return jsonify(error=finished.error, partial=finished.text, **extra), 502
-    return jsonify(reply=finished.text, **extra), 200, conversation_header(conversation_id)
+        return jsonify(error=finished.error, partial=finished.text, **ids), 502, id_headers(ids)
+    return jsonify(reply=finished.text, **ids), 200, id_headers(ids)

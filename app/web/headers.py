@@ -19,6 +19,14 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# For a document the page itself shows in a frame (the answer streaming
+# without JavaScript): this origin may frame it, no other.
+FRAMEABLE_HERE = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'"),
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

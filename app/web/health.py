@@ -4,6 +4,7 @@ import threading
 
 from flask import Blueprint, jsonify
 
+from app.answers import live
 from app.answers.reply_pipeline import MODEL_STREAMS_OPEN
 
 bp = Blueprint("health", __name__)
@@ -14,5 +15,6 @@ def healthz():
     return jsonify(
         status="ok",
         model_streams_open=MODEL_STREAMS_OPEN.value,
+        answers_generating=live.count(),
         threads=threading.active_count(),
     )

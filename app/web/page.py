@@ -1,9 +1,12 @@
-"""The chat page: transcripts, the message POST that streams its answer back,
-stop, regenerate, edit, rename and delete.
+"""The chat page: transcripts, sending a message, following an answer, stop,
+regenerate, edit, rename and delete.
 
-With htmx (an `HX-Request` header) a message POST answers with an event
-stream; without JavaScript the same POST waits for the whole answer and
-redirects to the transcript, so the plain form works too.
+A message POST saves the exchange and returns at once: with htmx (an
+`HX-Request` header) the new bubbles, whose answer subscribes to its own GET
+event stream; without JavaScript a redirect to the conversation, where an
+unfinished answer streams into a frame. Either way the answer is generated
+apart from any request (app/answers/generation.py), so reloading, leaving,
+a second tab or a dropped connection only change who is watching.
 """
 
 from flask import (
@@ -13,17 +16,21 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from app.answers.exchanges import (
-    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, ConversationNotFound, NothingToRedo, begin_exchange, stream_exchange,
+    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, ConversationNotFound, NothingToRedo, begin_exchange,
 )
+from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.reply_pipeline import request_stop
-from app.rendering.page_events import page_events
+from app.answers.subscription import follow_answer
+from app.rendering.page_events import subscriber_events
+from app.rendering.progressive import progressive_document
 from app.storage import queries
 from app.storage.engine import session_for
+from app.storage.models import Message
 from app.web.csrf import CsrfFailure, check_csrf
-from app.web.headers import STREAM_HEADERS
+from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
 from app.web.message_input import BadInput, check_message
-from app.web.rate_limits import RateLimited, release_when_done
+from app.web.rate_limits import RateLimited
 
 bp = Blueprint("chat", __name__)
 
@@ -84,32 +91,84 @@ def show_conversation(conversation_id):
 
 
 def answer(conversation_id, text, mode):
-    """Stream the answer to htmx, or (no JavaScript) wait for it and redirect."""
-    release = current_app.extensions["limiter"].admit(session["owner"])
-    try:
-        exchange = begin_exchange(session["owner"], conversation_id, text, mode)
-    except BaseException:
-        release()
-        raise
-    events = release_when_done(stream_exchange(exchange), release)
+    """Save the exchange and have its answer generated, apart from this request.
+
+    htmx gets the new bubbles, and the answer's bubble subscribes to the
+    answer (GET /answers/<id>/events), which starts it in the process that
+    serves the subscription. A plain form (no JavaScript) is redirected to the
+    conversation, where the answer streams into a frame.
+    """
+    current_app.extensions["limiter"].admit(session["owner"], take_stream=False)
+    exchange = begin_exchange(session["owner"], conversation_id, text, mode)
+    app = current_app._get_current_object()
     if not from_htmx():
-        for _event in events:
-            pass
-        return redirect(url_for("chat.show_conversation", conversation_id=exchange.conversation.id))
-    opening_html = render_template("_exchange_start.html", exchange=exchange)
+        claim_and_generate(app, exchange.answer.id)  # nobody else will
+        url = url_for("chat.show_conversation", conversation_id=exchange.conversation.id)
+        return redirect(f"{url}#m-{exchange.answer.id}", code=303)
+    generate_unless_claimed(app, exchange.answer.id)  # if the tab never subscribes
+    return render_template("_exchange_start.html", exchange=exchange)
+
+
+def resume_offset():
+    """Where a subscriber picks up: the last event id it saw (a reconnect),
+    else the offset the page was rendered with."""
+    raw = request.headers.get("Last-Event-ID") or request.args.get("offset") or "0"
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise BadInput(400, "The offset must be a whole number of characters.")
+    return int(raw)
+
+
+def owned_answer_or_404(answer_id):
+    """The caller's answer `answer_id` (404 if it is not theirs)."""
+    with session_for(current_app) as db:
+        answer = queries.owned_answer(db, session["owner"], answer_id)
+        if answer is None:
+            abort(404)
+        return answer
+
+
+def finished_answer(app, answer_id):
+    """A loader of `answer_id` as it ended, for the stream's last event."""
+    def load():
+        with session_for(app) as db:
+            return db.get(Message, answer_id)
+    return load
+
+
+@bp.get("/answers/<int:answer_id>/events")
+def answer_events(answer_id):
+    """The answer as SSE for htmx: replayed from the subscriber's offset, then live."""
+    owned_answer_or_404(answer_id)
+    try:
+        offset = resume_offset()
+    except BadInput as error:
+        return error.message, error.status
+    app = current_app._get_current_object()
+    before, events = follow_answer(app, answer_id, offset, app.config["CHAT"].heartbeat_seconds)
     return Response(
-        stream_with_context(page_events(opening_html, exchange.answer.id, events, finished_message(exchange.answer))),
+        stream_with_context(subscriber_events(answer_id, before, events, finished_answer(app, answer_id))),
         mimetype="text/event-stream",
         headers=STREAM_HEADERS,
     )
 
 
-def finished_message(answer):
-    """For page_events: `answer` as its stream ended, without reading it back."""
-    def apply(finished):
-        queries.apply_finished(answer, finished)
-        return answer
-    return apply
+@bp.get("/answers/<int:answer_id>/progressive")
+def answer_progressive(answer_id):
+    """The answer as a plain HTML document that grows as the answer is written:
+    the page shows it in a frame when JavaScript is off."""
+    answer = owned_answer_or_404(answer_id)
+    try:
+        offset = resume_offset()
+    except BadInput as error:
+        return error.message, error.status
+    app = current_app._get_current_object()
+    _before, events = follow_answer(app, answer_id, offset, app.config["CHAT"].heartbeat_seconds)
+    head = render_template("_progressive_head.html")
+    conversation_url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
+    body = progressive_document(head, events, conversation_url)
+    return Response(stream_with_context(body), mimetype="text/html", headers={
+        **STREAM_HEADERS, **FRAMEABLE_HERE,
+    })
 
 
 def refuse(error, conversation_id, draft):
@@ -148,11 +207,15 @@ def regenerate(conversation_id):
 @bp.post("/answers/<int:answer_id>/stop")
 def stop_answer(answer_id):
     with session_for(current_app) as db:
-        if not queries.mark_stopped(db, session["owner"], answer_id):
+        answer = queries.mark_stopped(db, session["owner"], answer_id)
+        if answer is None:
             abort(404)
-    # Ends the stream at once if it runs in this process; elsewhere it ends
-    # when it sees its client (which aborted) go away.
+    # Ends the answer at once if it is generated in this process; elsewhere
+    # its generator sees the mark at its next checkpoint.
     request_stop(answer_id)
+    if not from_htmx():
+        url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
+        return redirect(f"{url}#m-{answer_id}", code=303)
     return render_template("_stopped.html")
 
 

@@ -6,6 +6,11 @@ CHAT_RATE_LIMIT_STORE=database: the counts then live in the shared database
 
 A client is the browser's owner id on the page, and the API key (or, with no
 keys configured, the address) on the API.
+
+A stream is an answer being generated: a request that answers in its own
+response takes its slot with `admit`; a message whose answer is generated in
+the background is counted with `admit(key, take_stream=False)`, and the
+generation holds a slot (`hold_stream`) wherever it runs.
 """
 
 import math
@@ -50,8 +55,9 @@ class MemoryLimiter:
         self._sent = defaultdict(deque)
         self._streams = defaultdict(int)
 
-    def admit(self, key):
-        """Count a message and take a stream slot, or raise RateLimited. Returns the slot's release()."""
+    def admit(self, key, take_stream=True):
+        """Count a message and (`take_stream`) take a stream slot, or raise
+        RateLimited. Returns the slot's release()."""
         now = time.monotonic()
         with self._lock:
             sent = self._sent[key]
@@ -62,6 +68,11 @@ class MemoryLimiter:
             if self.max_streams and self._streams[key] >= self.max_streams:
                 raise too_many_streams(self.max_streams)
             sent.append(now)
+        return self.hold_stream(key) if take_stream else _nothing_to_release
+
+    def hold_stream(self, key):
+        """Take a stream slot whatever the limit (the message was admitted); returns its release()."""
+        with self._lock:
             self._streams[key] += 1
         return lambda: self._release(key)
 
@@ -76,7 +87,7 @@ class DatabaseLimiter:
     def __init__(self, per_minute, max_streams, sessions):
         self.per_minute, self.max_streams, self._sessions = per_minute, max_streams, sessions
 
-    def admit(self, key):
+    def admit(self, key, take_stream=True):
         now = utcnow()
         with self._sessions() as db:
             if self.per_minute:
@@ -94,10 +105,15 @@ class DatabaseLimiter:
                 if open_streams >= self.max_streams:
                     raise too_many_streams(self.max_streams)
             db.add(RateEvent(key=key, kind="message", at=now))
-            stream = RateEvent(key=key, kind="stream", at=now)
-            db.add(stream)
             if random.random() < 0.01:  # now and then, forget old rows
                 db.execute(delete(RateEvent).where(RateEvent.at < _ago(now, STREAM_TTL_SECONDS)))
+            db.commit()
+        return self.hold_stream(key) if take_stream else _nothing_to_release
+
+    def hold_stream(self, key):
+        with self._sessions() as db:
+            stream = RateEvent(key=key, kind="stream", at=utcnow())
+            db.add(stream)
             db.commit()
             stream_id = stream.id
         return lambda: self._release(stream_id)
@@ -106,6 +122,10 @@ class DatabaseLimiter:
         with self._sessions() as db:
             db.execute(delete(RateEvent).where(RateEvent.id == stream_id))
             db.commit()
+
+
+def _nothing_to_release():
+    pass
 
 
 def _ago(now, seconds):

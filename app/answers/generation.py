@@ -1,0 +1,161 @@
+"""Generating an answer in the background, detached from any request.
+
+An answer is saved as "streaming" with no generator when its question is
+sent. The first process that needs it generated claims it in the database
+(the page's first subscriber, so that the tab that asked reads it from this
+process's memory; or the process that took the message, if nobody has
+subscribed after CLAIM_GRACE_SECONDS) and runs the reply pipeline on a
+task of its own: pieces go to the answer's live log (app/answers/live.py),
+a checkpoint goes to the database every CHAT_CHECKPOINT_SECONDS, and the
+outcome at the end. Leaving the page, reloading or a second tab change
+nothing here.
+
+Stop is a flag in the database that any process can set: a checkpoint that
+finds the answer no longer streaming stops the model. The pipeline wakes at
+least every checkpoint period, even while the model is silent, so Stop takes
+effect within that time. A generator that dies stops checkpointing, and
+whoever notices (a subscriber, a page render) marks the answer interrupted
+(`reap_if_abandoned`).
+"""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from app.answers import live as live_answers
+from app.answers.model_history import bound_turns, to_chat_messages
+from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
+from app.storage import queries
+from app.storage.engine import session_for
+from app.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+# The page's own subscriber normally claims an answer within milliseconds of
+# the message; after this long the process that took the message generates
+# it anyway (the tab was closed, or JavaScript is off).
+CLAIM_GRACE_SECONDS = 2.0
+# A generator checkpoints every CHAT_CHECKPOINT_SECONDS; one silent for this
+# many periods (and at least ABANDONED_MIN_SECONDS) is taken for dead.
+ABANDONED_PERIODS = 20
+ABANDONED_MIN_SECONDS = 10.0
+ABANDONED_ERROR = "The server that was writing this answer stopped before it finished."
+
+_claiming = threading.Lock()
+_process_id = None
+
+
+def generator_id():
+    """This process, as named in the database (made after the fork)."""
+    global _process_id
+    if _process_id is None or not _process_id.endswith(f":{os.getpid()}"):
+        _process_id = f"{socket.gethostname()[:30]}:{secrets.token_hex(4)}:{os.getpid()}"
+    return _process_id
+
+
+def claim_and_generate(app, answer_id):
+    """The answer's live log if this process generates it, claiming it first
+    if nobody does yet; None if another process generates it or it has ended."""
+    with _claiming:
+        live = live_answers.find(answer_id)
+        if live is not None:
+            return live
+        with app.extensions["db_engine"].begin() as connection:
+            if not queries.claim_answer(connection, answer_id, generator_id(), utcnow()):
+                return None
+        live = live_answers.register(answer_id)
+    try:
+        owner, model_messages = _model_messages(app, answer_id)
+        release = app.extensions["limiter"].hold_stream(owner)
+    except BaseException:
+        live_answers.forget(answer_id)
+        raise
+    threading.Thread(
+        target=_generate, args=(app, live, model_messages, release), name=f"answer-{answer_id}", daemon=True,
+    ).start()
+    return live
+
+
+def generate_unless_claimed(app, answer_id, after_seconds=CLAIM_GRACE_SECONDS):
+    """Generate `answer_id` here if no process has claimed it `after_seconds` from now."""
+    def claim_if_still_waiting():
+        try:
+            claim_and_generate(app, answer_id)
+        except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
+            log.exception("could not start answer %s", answer_id)
+
+    timer = threading.Timer(after_seconds, claim_if_still_waiting)
+    timer.daemon = True
+    timer.start()
+
+
+def _model_messages(app, answer_id):
+    """(owner, the messages the model is sent) for `answer_id`, from what is stored."""
+    config = app.config["CHAT"]
+    with session_for(app) as db:
+        owner, turns = queries.turns_before(db, answer_id)
+    return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
+
+
+def _generate(app, live, model_messages, release):
+    config = app.config["CHAT"]
+    engine = app.extensions["db_engine"]
+    answer_id = live.answer_id
+
+    def save_finished(finished):
+        with engine.begin() as connection:
+            queries.save_answer(connection, answer_id, finished)
+
+    # The pipeline wakes at least once a checkpoint period (a heartbeat), so a
+    # Stop from another process is seen while the model is silent too.
+    events = stream_reply(
+        app.extensions["chat_model"], model_messages, config.checkpoint_seconds, on_finish=save_finished,
+        stop_key=answer_id, limits=UpstreamLimits.from_config(config),
+    )
+    parts, saved_at = [], time.monotonic()
+    try:
+        for event in events:
+            if isinstance(event, Piece):
+                parts.append(event.text)
+                live.append(event.text)
+            elif isinstance(event, Finished):
+                live.finish(event)
+                continue
+            if time.monotonic() - saved_at >= config.checkpoint_seconds or isinstance(event, Heartbeat):
+                saved_at = time.monotonic()
+                _checkpoint(engine, answer_id, "".join(parts))
+    except Exception:  # noqa: BLE001 - the pipeline saved the outcome; this is the checkpoint failing
+        log.exception("answer %s: checkpoint failed", answer_id)
+        events.close()
+        if live.finished is None:
+            live.finish(Finished("".join(parts), "error", "The answer could not be saved. Please try again."))
+    finally:
+        live_answers.forget(answer_id)
+        release()
+
+
+def _checkpoint(engine, answer_id, text):
+    with engine.begin() as connection:
+        still_streaming = queries.save_partial(connection, answer_id, text, utcnow())
+    if not still_streaming:  # stopped (or deleted) by a request in any process
+        request_stop(answer_id)
+
+
+def reap_if_abandoned(app, answer_id, progress):
+    """Mark `answer_id` interrupted if its generator has died, or nobody ever
+    claimed it; `progress` is the answer as just read (queries.answer_progress).
+    True if it did."""
+    now = utcnow()
+    silent = timedelta(seconds=max(ABANDONED_MIN_SECONDS, ABANDONED_PERIODS * app.config["CHAT"].checkpoint_seconds))
+    alive_before = now - silent
+    created_before = now - silent - timedelta(seconds=CLAIM_GRACE_SECONDS)
+    if progress.generator is not None and progress.alive_at >= alive_before:
+        return False
+    if progress.generator is None and progress.created_at >= created_before:
+        return False
+    with app.extensions["db_engine"].begin() as connection:
+        return queries.reap_answer(connection, answer_id, ABANDONED_ERROR, alive_before, created_before)

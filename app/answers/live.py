@@ -1,0 +1,107 @@
+"""Answers being generated in this process, as logs their subscribers follow.
+
+An answer's log is its text so far: the offset of a piece is the length of the
+text before it, so "replay from offset N" is `text[N:]`, and the offset is
+the SSE event id a browser sends back as Last-Event-ID. The generating task
+appends pieces and finally the `Finished` outcome; any number of
+subscribers in this process wait on the answer's condition and are woken at
+once. Subscribers in other processes read the checkpoints in the database
+instead (app/answers/subscription.py).
+"""
+
+import threading
+
+
+class LiveAnswer:
+    def __init__(self, answer_id):
+        self.answer_id = answer_id
+        self._parts = []
+        self._length = 0
+        self.finished = None  # reply_pipeline.Finished, once the answer has ended
+        self._changed = threading.Condition()
+
+    @property
+    def length(self):
+        return self._length
+
+    def append(self, text):
+        with self._changed:
+            self._parts.append(text)
+            self._length += len(text)
+            self._changed.notify_all()
+
+    def finish(self, finished):
+        with self._changed:
+            self.finished = finished
+            self._changed.notify_all()
+
+    def reader(self, offset):
+        """A reader of this log from character `offset` (clamped to the text so far)."""
+        with self._changed:
+            text = "".join(self._parts)
+            return LogReader(self, text[:offset], text[offset:], len(self._parts))
+
+    @property
+    def part_count(self):
+        return len(self._parts)
+
+    def wait_beyond(self, part_index, timeout):
+        """Wait until there is a part past `part_index` or the answer has
+        ended, at most `timeout` seconds; True if either happened."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._parts) > part_index or self.finished is not None, timeout)
+
+    def parts_from(self, part_index):
+        with self._changed:
+            return self._parts[part_index:], len(self._parts)
+
+
+class LogReader:
+    """One subscriber's place in a LiveAnswer: each read costs the new text only."""
+
+    def __init__(self, live, before, pending, part_index):
+        self._live = live
+        self.before = before  # the text before the reader's offset
+        self._pending = pending  # the replay, handed out by the first read
+        self._part_index = part_index
+
+    def read(self, timeout):
+        """The text that came since the last read ("" if none came within
+        `timeout` seconds, or the answer has ended)."""
+        if self._pending:
+            text, self._pending = self._pending, ""
+            return text
+        self._live.wait_beyond(self._part_index, timeout)
+        parts, self._part_index = self._live.parts_from(self._part_index)
+        return "".join(parts)
+
+    @property
+    def finished(self):
+        """How the answer ended, once every part of it has been read."""
+        if self._pending or self._part_index < self._live.part_count:
+            return None
+        return self._live.finished
+
+
+_live = {}
+_lock = threading.Lock()
+
+
+def register(answer_id):
+    live = LiveAnswer(answer_id)
+    with _lock:
+        _live[answer_id] = live
+    return live
+
+
+def find(answer_id):
+    return _live.get(answer_id)
+
+
+def forget(answer_id):
+    with _lock:
+        _live.pop(answer_id, None)
+
+
+def count():
+    return len(_live)

@@ -1,0 +1,77 @@
+"""Following an answer from an offset: what every resumable stream reads.
+
+A subscriber names the answer and the offset it already has (the length of
+the text it has shown). It gets the text before that offset (to pick up
+where the page is), then `Piece`s of new text, `HEARTBEAT` while nothing
+comes, and last the answer's `Finished` once its outcome is saved. Reload, a second tab,
+a network drop and a worker restart are all this one path.
+
+The answer is read from this process's memory when it is generated here
+(claiming it if nobody generates it yet); otherwise from the database's
+checkpoints, polled every TAIL_SECONDS, which also notices a generator that
+died and marks its answer interrupted.
+"""
+
+import time
+
+from app.answers.generation import claim_and_generate, reap_if_abandoned
+from app.answers.reply_pipeline import HEARTBEAT, INTERRUPTED, Finished, Piece
+from app.storage import queries
+from app.storage.engine import session_for
+
+TAIL_SECONDS = 0.25
+DELETED = "This answer was deleted."
+
+
+def follow_answer(app, answer_id, offset, heartbeat_seconds):
+    """(the answer's text before `offset`, its events from there)."""
+    live = claim_and_generate(app, answer_id)
+    if live is not None:
+        reader = live.reader(offset)
+        return reader.before, _follow_live(reader, heartbeat_seconds)
+    with session_for(app) as db:
+        progress = queries.answer_progress(db, answer_id)
+    before = progress.content[:offset] if progress else ""
+    return before, _tail_database(app, answer_id, len(before), heartbeat_seconds)
+
+
+def _follow_live(reader, heartbeat_seconds):
+    quiet_since = time.monotonic()
+    while True:
+        text = reader.read(timeout=heartbeat_seconds)
+        if text:
+            quiet_since = time.monotonic()
+            yield Piece(text)
+        elif reader.finished is not None:
+            yield reader.finished
+            return
+        elif time.monotonic() - quiet_since >= heartbeat_seconds:
+            quiet_since = time.monotonic()
+            yield HEARTBEAT
+
+
+def _tail_database(app, answer_id, offset, heartbeat_seconds):
+    quiet_since = time.monotonic()
+    while True:
+        with session_for(app) as db:
+            progress = queries.answer_progress(db, answer_id)
+        if progress is None:  # deleted meanwhile
+            yield Finished("", INTERRUPTED, DELETED)
+            return
+        if len(progress.content) > offset:
+            quiet_since = time.monotonic()
+            yield Piece(progress.content[offset:])
+            offset = len(progress.content)
+        if progress.outcome != queries.STREAMING:
+            yield Finished(progress.content, progress.outcome, progress.error)
+            return
+        if progress.generator is None:  # the process that took the message has not claimed it (or died)
+            live = claim_and_generate(app, answer_id)
+            if live is not None:
+                yield from _follow_live(live.reader(offset), heartbeat_seconds)
+                return
+        reap_if_abandoned(app, answer_id, progress)
+        if time.monotonic() - quiet_since >= heartbeat_seconds:
+            quiet_since = time.monotonic()
+            yield HEARTBEAT
+        time.sleep(TAIL_SECONDS)
