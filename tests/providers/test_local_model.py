@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import PageClient, HTMX, skip_or_fail
-from tests.sse_client import decode_events
+from tests.conftest import PageClient, skip_or_fail
+from tests.page_flow import final_html, send
 
 
 @pytest.fixture(scope="module")
@@ -34,5 +34,5 @@ def test_gemma_streams_a_real_answer_in_several_pieces(local_app):
 def test_the_page_says_the_local_model_is_answering(local_app):
     client = local_app.test_client()
     assert "Local · gemma-3-270m" in client.get("/").get_data(as_text=True)
-    body = "".join(c.decode() for c in client.post("/messages", headers=HTMX, data={"message": "Hi!"}, buffered=False).response)
-    assert "outcome-complete" in decode_events(body)[-1]["data"]
+    _conversation_id, body = send(client, "Hi!")
+    assert "outcome-complete" in final_html(body)

@@ -12,6 +12,7 @@ from tests.providers.test_vertexai import (  # noqa: F401  (fixtures)
     CONNECTION_LOST, RATE_LIMITED, UNAVAILABLE, chunks_of, decode_events, post_message, post_text, standin,
     vertex_app,
 )
+from tests.page_flow import final_html
 from tests.providers.vertex_standin import Script
 
 FAILED = "The model failed to answer. Please try again."
@@ -24,7 +25,7 @@ def client(vertex_app):
 
 
 def final_of(chunks):
-    return decode_events("".join(chunks))[-1]["data"]
+    return final_html("".join(chunks))
 
 
 def healthy(client, standin):

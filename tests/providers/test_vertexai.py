@@ -13,6 +13,7 @@ import pytest
 from app.answers.reply_pipeline import public_error_message
 from app.web.api import ERROR_MARKER
 from tests.conftest import HTMX
+from tests.page_flow import final_html, post_and_subscribe
 from tests.providers.vertex_standin import Script, VertexStandIn
 from tests.sse_client import comments, decode_events
 
@@ -60,7 +61,7 @@ def client(vertex_app):
 
 
 def post_message(client, message, **form):
-    return client.post("/messages", headers=HTMX, data={"message": message, **form}, buffered=False)
+    return post_and_subscribe(client, message, **form)
 
 
 def post_text(client, message):
@@ -81,9 +82,8 @@ def piece_texts(chunks):
     return [text for event in decode_events("".join(chunks)) if (text := piece_text(event)) is not None]
 
 
-def conversation_id_of(chunks):
-    first = decode_events("".join(chunks))[0]["data"]
-    return re.search(r'<input type="hidden" id="conversation-id" name="conversation_id" value="([^"]+)"', first).group(1)
+def conversation_id_of(response):
+    return re.search(r'<input type="hidden" id="conversation-id" name="conversation_id" value="([^"]+)"', response.html).group(1)
 
 
 def assert_nothing_leaks(text, standin):
@@ -113,7 +113,7 @@ def test_page_streams_the_standins_pieces_in_order_as_separate_chunks(client, st
     # The model's text is escaped on the way into the page.
     assert "&lt;is&gt;" in "".join(chunks) and "<is>" not in "".join(chunks)
 
-    final = decode_events("".join(chunks))[-1]["data"]
+    final = final_html("".join(chunks))
     assert 'hx-swap="outerHTML"' in final and "outcome-complete" in final
     assert "Gemini · gemini-2.5-flash" in final
 
@@ -139,7 +139,8 @@ def test_a_follow_up_sends_the_earlier_turns_to_vertex(client, standin):
         Script(pieces=["Baseball is ", "a bat-and-ball game."]),
         Script(pieces=["Nobody knows ", "for sure."]),
     )
-    first = chunks_of(post_message(client, "What is baseball?"))
+    first = post_message(client, "What is baseball?")
+    chunks_of(first)
     conversation_id = conversation_id_of(first)
     second = chunks_of(post_message(client, "Who invented it?", conversation_id=conversation_id))
     assert "".join(piece_texts(second)) == "Nobody knows for sure."
@@ -159,7 +160,7 @@ def test_a_429_on_the_page_ends_in_the_rate_limited_notice(client, standin, capl
     standin.respond(status=429)
     chunks = chunks_of(post_message(client, "hello"))
     assert piece_texts(chunks) == []
-    final = decode_events("".join(chunks))[-1]["data"]
+    final = final_html("".join(chunks))
     assert "outcome-error" in final
     assert f'<p class="notice error">{html.escape(RATE_LIMITED)}</p>' in final
     assert_nothing_leaks("".join(chunks), standin)
@@ -178,7 +179,7 @@ def test_a_429_on_the_text_api_ends_with_the_error_marker(client, standin):
 def test_a_server_error_before_the_stream_ends_in_a_clear_error(client, standin, status):
     standin.respond(status=status)
     chunks = chunks_of(post_message(client, "hello"))
-    final = decode_events("".join(chunks))[-1]["data"]
+    final = final_html("".join(chunks))
     assert "outcome-error" in final
     assert any(f'<p class="notice error">{html.escape(m)}</p>' in final for m in PUBLIC_MESSAGES)
     assert_nothing_leaks("".join(chunks), standin)
@@ -194,7 +195,7 @@ def test_a_cut_connection_on_the_page_keeps_the_partial_and_says_so(client, stan
     standin.respond(pieces=["first ", "second ", "never"], cut_after=2)
     chunks = chunks_of(post_message(client, "hello"))
     assert "".join(piece_texts(chunks)) == "first second "
-    final = decode_events("".join(chunks))[-1]["data"]
+    final = final_html("".join(chunks))
     assert "outcome-error" in final
     assert "first second" in final and "never" not in final
     assert f'<p class="notice error">{html.escape(CONNECTION_LOST)}</p>' in final
@@ -211,7 +212,7 @@ def test_malformed_data_mid_stream_keeps_the_partial_and_ends_in_a_generic_error
     standin.respond(pieces=["first ", "second "], malformed_after=1)
     chunks = chunks_of(post_message(client, "hello"))
     assert piece_texts(chunks) == ["first "]
-    final = decode_events("".join(chunks))[-1]["data"]
+    final = final_html("".join(chunks))
     assert "outcome-error" in final and "first" in final
     assert f'<p class="notice error">{html.escape(FAILED)}</p>' in final
     assert_nothing_leaks("".join(chunks), standin)
@@ -227,7 +228,7 @@ def test_a_stall_mid_stream_sends_heartbeats_and_then_the_rest(vertex_app, stand
     # the pings come between the two pieces, while the stand-in is silent
     between = body[body.index("before ") : body.index(">after<")]
     assert comments(between).count(": ping") >= 1
-    assert "outcome-complete" in decode_events(body)[-1]["data"]
+    assert "outcome-complete" in final_html(body)
 
 
 def test_the_public_messages_match_the_rest_transport_exceptions():

@@ -1,5 +1,6 @@
 """Stored conversations: multi-turn, listed, renamed, deleted, and private."""
 
+import html
 import re
 import time
 
@@ -7,13 +8,28 @@ from app.storage.engine import session_for
 from app.storage.models import Message
 from tests.conftest import HTMX
 from tests.scripted_model import ScriptedChatModel
+from tests.page_flow import answer_url, final_html, post, read_all, send, subscribe
 from tests.sse_client import decode_events
 
 
-def send(client, message, conversation_id=""):
-    response = client.post("/messages", headers=HTMX, data={"message": message, "conversation_id": conversation_id}, buffered=False)
-    body = "".join(chunk.decode() for chunk in response.response)
-    return re.search(r'name="conversation_id" value="([^"]+)"', body).group(1), body
+def html_unescape(text):
+    return html.unescape(text)
+
+
+def piece_texts(body):
+    """The escaped text of each streamed piece, in order."""
+    return re.findall(r'<hx-partial hx-target="#m-\d+-text" hx-swap="beforeend">(.*?)</hx-partial>', body)
+
+
+def wait_for_outcome(app, answer_id, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with session_for(app) as db:
+            outcome = db.get(Message, answer_id).outcome
+        if outcome != "streaming":
+            return outcome
+        time.sleep(0.02)
+    return "streaming"
 
 
 def stored_answers(app):
@@ -65,44 +81,49 @@ def test_another_browser_gets_404_for_everything(app):
     assert "my secret question" in page and "mine" not in page
 
 
-def test_a_disconnect_mid_answer_saves_the_partial_answer_as_interrupted(make_app):
-    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
+def test_a_subscriber_that_goes_away_does_not_end_the_answer(make_app):
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(40)], delay=0.01)
     app = make_app(chat_model=model)
     client = app.test_client()
-    response = client.post("/messages", headers=HTMX, data={"message": "hello"}, buffered=False)
+    _conversation_id, answer_id, html = post(client, "/messages", message="hello")
+    response = subscribe(client, html)
     stream = iter(response.response)
-    for _ in range(4):  # the opening (comment and bubbles), then three pieces
+    for _ in range(4):  # the opening comment, then three pieces
         next(stream)
-    response.close()
-    assert model.closed.wait(5)
-    [(content, outcome)] = stored_answers(app)
-    assert outcome == "interrupted"
-    assert content.startswith("p0 p1 p2 ")
+    response.close()  # the tab was closed, reloaded or went elsewhere
+    assert model.closed.wait(10) and model.yielded == 40, "the model was read to its end"
+    assert wait_for_outcome(app, answer_id) == "complete"
+    assert stored_answers(app) == [("".join(f"p{i} " for i in range(40)), "complete")]
 
 
-def test_a_streaming_answer_is_checkpointed_and_shows_as_interrupted_elsewhere(make_app):
-    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(100)], delay=0.01)
+def test_a_reload_mid_answer_shows_what_was_said_and_follows_the_rest(make_app):
+    model = ScriptedChatModel(pieces=[f"p{i} " for i in range(60)], delay=0.01)
     app = make_app(chat_model=model, checkpoint_seconds=0.05)
     client = app.test_client()
-    response = client.post("/messages", headers=HTMX, data={"message": "hello"}, buffered=False)
-    stream = iter(response.response)
-    opening = next(stream).decode()  # the comment and the new bubbles, in one chunk
-    conversation_id = re.search(r'name="conversation_id" value="([^"]+)"', opening).group(1)
+    conversation_id, answer_id, html = post(client, "/messages", message="hello")
+    first = subscribe(client, html)
+    stream = iter(first.response)
     for _ in range(20):
         next(stream)
-    [(content, outcome)] = stored_answers(app)
-    assert outcome == "streaming" and content.startswith("p0 p1 ")
-    # a reload while it streams shows the saved part, marked interrupted
+    first.close()
     page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
-    assert "outcome-interrupted" in page and "p0 p1" in page
-    response.close()
+    assert "outcome-streaming" in page and "outcome-interrupted" not in page
+    shown = re.search(rf'id="m-{answer_id}-text">([^<]*)<', page).group(1)
+    assert shown.startswith("p0 p1 ")
+    offset = int(re.search(r"offset=(\d+)", answer_url(page)).group(1))
+    assert offset == len(shown)
+    rest = read_all(subscribe(client, page))
+    streamed = "".join(html_unescape(p) for p in piece_texts(rest))
+    assert shown + streamed == "".join(f"p{i} " for i in range(60)), "nothing missing, nothing twice"
+    assert "outcome-complete" in final_html(rest)
+    assert decode_events(rest)[-1]["event"] == "done"
 
 
 def test_failed_answers_are_stored_with_their_outcome(make_app):
     model = ScriptedChatModel(pieces=["half ", "never"], fail_after=1)
     app = make_app(chat_model=model)
     conversation_id, body = send(app.test_client(), "hello")
-    assert "outcome-error" in decode_events(body)[-1]["data"]
+    assert "outcome-error" in final_html(body)
     assert stored_answers(app) == [("half ", "error")]
 
 
@@ -131,10 +152,10 @@ def test_a_program_can_hold_a_conversation_through_the_api(make_app):
     assert "More?" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
 
 
-def test_when_saving_an_exchange_fails_the_model_is_stopped_and_nothing_is_half_saved(make_app, monkeypatch):
+def test_when_saving_an_exchange_fails_nothing_is_half_saved_and_no_model_is_asked(make_app, monkeypatch):
     from app.storage import queries
 
-    model = ScriptedChatModel(pieces=["a", "b", "c", "d", "e"], delay=0.1)
+    model = ScriptedChatModel(pieces=["a", "b", "c", "d", "e"])
     app = make_app(chat_model=model)
     client = app.test_client()
     conversation_id, _ = send(client, "kept")
@@ -145,12 +166,10 @@ def test_when_saving_an_exchange_fails_the_model_is_stopped_and_nothing_is_half_
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(queries, "add_exchange", add_then_fail)
+    asked = len(model.received)
     for target in ("", conversation_id):  # a new conversation, and an existing one
-        model.closed.clear()
-        yielded_before = model.yielded
         response = client.post("/messages", headers=HTMX, data={"message": "lost", "conversation_id": target})
         assert response.status_code == 500
-        assert model.closed.wait(2), "the model, asked before saving, is stopped"
-        assert model.yielded - yielded_before < len(model.pieces)
+    assert len(model.received) == asked
     with session_for(app) as db:
         assert [m.content for m in db.query(Message).order_by(Message.id)] == ["kept", "abcde"]
