@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.rendering.markdown import escape_text
-from tests.conftest import HTMX
+from tests.page_flow import post, read_all, subscribe
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events
 
@@ -29,15 +29,21 @@ def single_line_blocks(pieces):
     return "\n\n" not in "".join(pieces).replace("\r\n", "\n").replace("\r", "\n")
 
 
+def followed(client):
+    """A message's answer, followed through the page's subscription to its end."""
+    _conversation_id, _answer_id, bubbles = post(client, "/messages", message="q")
+    return read_all(subscribe(client, bubbles))
+
+
 @RULES
 @given(pieces=answers)
 def test_page_route_decodes_to_the_escaped_pieces(make_app, pieces):
     if not single_line_blocks(pieces):
         return
     client = make_app(chat_model=ScriptedChatModel(pieces=pieces)).test_client()
-    body = "".join(c.decode() for c in client.post("/messages", headers=HTMX, data={"message": "q"}, buffered=False).response)
-    streamed = [PIECE.fullmatch(e["data"]) for e in decode_events(body)[1:-1]]
-    assert all(streamed), "every event between the opening and the end is escaped text"
+    body = followed(client)
+    streamed = [PIECE.fullmatch(e["data"]) for e in decode_events(body)[:-2]]
+    assert all(streamed), "every event before the finished answer is escaped text"
     # Pieces that arrive together may be sent as one event, never split or reordered.
     assert "".join(m.group(2) for m in streamed) == escape_text("".join(pieces))
     for match in streamed:
@@ -50,8 +56,8 @@ def test_page_route_decodes_to_the_escaped_pieces(make_app, pieces):
 def test_rendered_blocks_are_sanitised(make_app, pieces):
     pieces = [p + "\n\n" for p in pieces]  # every piece finishes a block
     client = make_app(chat_model=ScriptedChatModel(pieces=pieces)).test_client()
-    body = "".join(c.decode() for c in client.post("/messages", headers=HTMX, data={"message": "q"}, buffered=False).response)
-    for event in decode_events(body)[1:]:
+    body = followed(client)
+    for event in decode_events(body):
         data = event["data"].lower()
         assert "<script" not in data and "javascript:" not in re.sub(r">[^<]*<", "><", data)
         assert not re.search(r"<[^>]+\son\w+\s*=", data), "no event handler attributes"

@@ -4,6 +4,7 @@ fragments for htmx that can be resumed from any offset."""
 
 import html
 import re
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,6 +97,9 @@ def test_stop_closes_the_model_stream(make_app):
     assert b"Stopped." in client.post(f"/answers/{answer_id}/stop", headers=HTMX).data
     rest = "".join(chunk.decode() for chunk in stream)
     assert "outcome-stopped" in final_html(rest)
+    deadline = time.monotonic() + 5  # the model's reader closes it after its current piece
+    while fake.OPEN_STREAMS.closed == closed_before and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert fake.OPEN_STREAMS.closed == closed_before + 1, "the model stream was closed"
 
 

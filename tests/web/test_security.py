@@ -34,8 +34,8 @@ def test_the_token_in_the_form_or_the_header_is_accepted(app):
     page = client.get("/").get_data(as_text=True)
     token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     assert f'name="csrf_token" value="{token}"' in page, "the plain form carries it too"
-    assert client.post("/messages", data={"message": "hi", "csrf_token": token}).status_code == 302
-    assert client.post("/messages", data={"message": "hi"}, headers={"X-CSRF-Token": token}).status_code == 302
+    assert client.post("/messages", data={"message": "hi", "csrf_token": token}).status_code == 303
+    assert client.post("/messages", data={"message": "hi"}, headers={"X-CSRF-Token": token}).status_code == 303
 
 
 def test_the_api_needs_no_csrf_token(app):
