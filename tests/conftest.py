@@ -1,6 +1,7 @@
 """Fixtures in the style of Flask's tutorial: a fresh app and client per test."""
 
 import os
+import re
 import secrets
 from contextlib import contextmanager
 
@@ -46,6 +47,15 @@ def page_session(base_url):
     page = browser.get(base_url + "/", timeout=30).text
     browser.headers[HEADER] = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     return browser
+
+
+def start_answer(browser, base_url, message, **form):
+    """Send a message as htmx does, through `page_session`'s browser: (the new
+    bubbles' HTML, the URL of the answer's event stream)."""
+    response = browser.post(f"{base_url}/messages", headers=HTMX, data={"message": message, **form}, timeout=30)
+    assert response.status_code == 200, response.text[:500]
+    events_url = re.search(r'hx-sse:connect="([^"]+)"', response.text).group(1).replace("&amp;", "&")
+    return response.text, base_url + events_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

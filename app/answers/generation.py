@@ -50,11 +50,27 @@ _process_id = None
 
 
 def generator_id():
-    """This process, as named in the database (made after the fork)."""
+    """This process, as named in the database: host, a random tag, pid (made
+    after the fork)."""
     global _process_id
     if _process_id is None or not _process_id.endswith(f":{os.getpid()}"):
         _process_id = f"{socket.gethostname()[:30]}:{secrets.token_hex(4)}:{os.getpid()}"
     return _process_id
+
+
+def _died_on_this_host(generator):
+    """True if `generator` was a process on this machine that no longer runs
+    (a worker killed or restarted): no need to wait for its silence."""
+    host, _tag, pid = generator.rsplit(":", 2)
+    if host != socket.gethostname()[:30] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def claim_and_generate(app, answer_id):
@@ -153,7 +169,9 @@ def reap_if_abandoned(app, answer_id, progress):
     silent = timedelta(seconds=max(ABANDONED_MIN_SECONDS, ABANDONED_PERIODS * app.config["CHAT"].checkpoint_seconds))
     alive_before = now - silent
     created_before = now - silent - timedelta(seconds=CLAIM_GRACE_SECONDS)
-    if progress.generator is not None and progress.alive_at >= alive_before:
+    if progress.generator is not None and _died_on_this_host(progress.generator):
+        alive_before = now  # whatever it last said
+    elif progress.generator is not None and progress.alive_at >= alive_before:
         return False
     if progress.generator is None and progress.created_at >= created_before:
         return False

@@ -5,7 +5,7 @@ import time
 import requests
 
 from deploy.stack import gunicorn
-from tests.conftest import HTMX, PIECE_MARK, page_session
+from tests.conftest import HTMX, PIECE_MARK, page_session, start_answer
 
 
 def arrival_times(response):
@@ -37,7 +37,9 @@ def test_text_stream_through_gunicorn_arrives_piece_by_piece(tmp_path):
 def test_page_stream_through_gunicorn_arrives_piece_by_piece(tmp_path):
     env = {"CHAT_FAKE_CHUNKS": "5", "CHAT_FAKE_CHUNK_MS": "300"}
     with gunicorn(tmp_path, env) as (base, _log, _process):
-        with page_session(base).post(f"{base}/messages", headers=HTMX, data={"message": "abcdefghij"}, stream=True, timeout=30) as r:
+        browser = page_session(base)
+        _bubbles, events_url = start_answer(browser, base, "abcdefghij")
+        with browser.get(events_url, headers=HTMX, stream=True, timeout=30) as r:
             assert r.headers["Content-Type"].startswith("text/event-stream")
             arrivals = arrival_times(r)
     pieces = [chunk for _, chunk in arrivals if PIECE_MARK in chunk]

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn, nginx
-from tests.conftest import HTMX, PIECE_MARK, page_session, skip_or_fail
+from tests.conftest import HTMX, PIECE_MARK, page_session, skip_or_fail, start_answer
 from tests.end_to_end.test_gunicorn import arrival_times, assert_spread_out
 from tests.sse_client import decode_events
 
@@ -57,8 +57,9 @@ def test_text_pieces_stay_spaced_through_nginx(stack):
 
 def test_page_pieces_stay_spaced_through_nginx(stack):
     url, _log, _ = stack(SPACED)
-    headers = {"Accept-Encoding": "gzip"}
-    with page_session(url).post(f"{url}/messages", data={"message": "abcdefghij"}, headers={**HTMX, **headers}, stream=True, timeout=30) as r:
+    browser = page_session(url)
+    _bubbles, events_url = start_answer(browser, url, "abcdefghij")
+    with browser.get(events_url, headers={**HTMX, "Accept-Encoding": "gzip"}, stream=True, timeout=30) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
         assert "Content-Encoding" not in r.headers, "event streams are never gzipped"
         arrivals = [(t, c) for t, c in arrival_times(r) if PIECE_MARK in c]
@@ -78,28 +79,28 @@ def test_static_files_are_served_by_nginx_with_long_caching(stack):
 def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
     env = {"CHAT_FAKE_CHUNKS": "2", "CHAT_FAKE_TTFT_MS": "3500", "CHAT_HEARTBEAT_SECONDS": "0.5"}
     url, _log, _ = stack(env, read_timeout="2s")
-    with page_session(url).post(f"{url}/messages", headers=HTMX, data={"message": "silence"}, stream=True, timeout=30) as r:
+    browser = page_session(url)
+    _bubbles, events_url = start_answer(browser, url, "silence")
+    with browser.get(events_url, headers=HTMX, stream=True, timeout=30) as r:
         body = b"".join(r.iter_content(chunk_size=None)).decode()
     assert body.count(": ping") >= 4
-    assert "outcome-complete" in decode_events(body)[-1]["data"]
+    assert "outcome-complete" in decode_events(body)[-2]["data"] and decode_events(body)[-1]["event"] == "done"
 
 
-def test_a_client_that_disconnects_through_nginx_closes_the_model_stream(stack):
+def test_an_api_client_that_disconnects_through_nginx_closes_the_model_stream(stack):
+    # A program's request-bound answer ends with its connection (the page's
+    # answers do not: they are generated apart from any request).
     env = {"CHAT_FAKE_CHUNKS": "200", "CHAT_FAKE_CHUNK_MS": "100"}
     url, log, _ = stack(env)
     host, port = url.removeprefix("http://").split(":")
-    browser = page_session(url)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     sock = socket.create_connection((host, int(port)))
-    body = "message=" + "x" * 200
+    body = json.dumps({"message": "x" * 200})
     sock.sendall(
-        f"POST /messages HTTP/1.1\r\nHost: {host}\r\nHX-Request: true\r\nCookie: {cookie}\r\n"
-        f"X-CSRF-Token: {browser.headers['X-CSRF-Token']}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"POST /api/chat/stream HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
     )
     received = b""
-    while received.count(PIECE_MARK) < 3:
+    while received.count(b"x") < 3:
         data = sock.recv(65536)
         assert data, f"the stream ended early: {received[-500:]!r}"
         received += data

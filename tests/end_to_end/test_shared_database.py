@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
-from tests.conftest import HTMX, PIECE_MARK, page_session, postgres_admin_url, throwaway_postgres_database
+from tests.conftest import HTMX, PIECE_MARK, page_session, postgres_admin_url, start_answer, throwaway_postgres_database
 
 
 def conversation_id_in(body):
@@ -23,13 +23,13 @@ def test_two_app_servers_share_one_postgresql(tmp_path):
         env = {"DATABASE_URL": url}
         with gunicorn(tmp_path, env) as (first, _, _p), gunicorn(tmp_path, env) as (second, _, _q):
             browser = page_session(first)  # one browser: its cookie works on both servers
-            body = browser.post(f"{first}/messages", headers=HTMX, data={"message": "started on one"}, timeout=30).text
-            conversation_id = conversation_id_in(body)
-            more = browser.post(
-                f"{second}/messages", headers=HTMX, data={"message": "continued on two", "conversation_id": conversation_id},
-                timeout=30,
-            )
-            assert more.status_code == 200 and "outcome-complete" in more.text
+            bubbles, events_url = start_answer(browser, first, "started on one")
+            conversation_id = conversation_id_in(bubbles)
+            assert "outcome-complete" in browser.get(events_url, headers=HTMX, timeout=30).text
+            _bubbles, events_url = start_answer(browser, second, "continued on two", conversation_id=conversation_id)
+            # followed from the other server: it reads the answer from the database
+            followed = browser.get(events_url.replace(second, first), headers=HTMX, timeout=30).text
+            assert "outcome-complete" in followed and "continued on two" in followed
             page = browser.get(f"{first}/c/{conversation_id}", timeout=30).text
             assert "started on one" in page and "continued on two" in page
             assert requests.get(f"{second}/c/{conversation_id}", timeout=30).status_code == 404
@@ -49,22 +49,25 @@ def test_a_worker_killed_mid_answer_leaves_the_conversation_readable(tmp_path, d
         base, _log, master = stack.enter_context(gunicorn(tmp_path, env))
         browser = page_session(base)
         message = "".join(f"w{i:02d} " for i in range(25))
-        with browser.post(f"{base}/messages", headers=HTMX, data={"message": message}, stream=True, timeout=30) as r:
+        bubbles, events_url = start_answer(browser, base, message)
+        with browser.get(events_url, headers=HTMX, stream=True, timeout=30) as r:
             received = ""
             for chunk in r.iter_content(chunk_size=None):
                 received += chunk.decode()
                 if received.count(PIECE_MARK.decode()) >= 20:
                     break
             [worker] = worker_pids(master)
-            os.kill(worker, signal.SIGKILL)
-        conversation_id = conversation_id_in(received)
+            os.kill(worker, signal.SIGKILL)  # the worker generating the answer
+        # the page reconnects to the worker that replaces it
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                page = browser.get(f"{base}/c/{conversation_id}", timeout=5)
+                followed = browser.get(events_url, headers=HTMX, timeout=30).text
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        assert page.status_code == 200
+        assert "outcome-interrupted" in followed and "stopped before it finished" in followed
+        assert ">Retry<" in followed, "the person is offered Retry"
+        page = browser.get(f"{base}/c/{conversation_id_in(bubbles)}", timeout=30)
         assert "outcome-interrupted" in page.text
         assert "w00 w01 w02" in page.text, "the checkpointed part of the answer is kept"
