@@ -78,3 +78,20 @@ def post_worker_init(worker):
         except ImportError:
             return
         grpc_gevent.init_gevent()
+
+
+def worker_int(worker):
+    # SIGINT or SIGQUIT: a quick shutdown, which does not wait for answers.
+    worker.quick_exit = True
+
+
+def worker_exit(server, worker):
+    # Answers are generated apart from requests (app/answers/generation.py):
+    # on a graceful stop or reload (TERM, HUP) the worker has already let its
+    # open streams finish; answers whose tab was closed finish here, within
+    # the graceful timeout, instead of being cut off as interrupted.
+    if getattr(worker, "quick_exit", False):
+        return
+    tasks = getattr(worker.wsgi, "extensions", {}).get("answer_tasks")
+    if tasks is not None and not tasks.wait(worker.cfg.graceful_timeout):
+        worker.log.warning("answers still being generated at exit are left to be marked interrupted")

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.answers import deadlines
+from app.answers.generation import AnswerTasks
 from app.config import load_config
 from app.providers import build_chat_model, describe_model
 from app.rendering.markdown import render_markdown, split_for_streaming
@@ -36,6 +37,7 @@ def create_app(overrides=None, chat_model=None):
         SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: web.identity.ensure_browser_owner
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
+    app.extensions["answer_tasks"] = AnswerTasks()
     init_db(app)
     app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"])
 

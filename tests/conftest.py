@@ -112,9 +112,14 @@ def make_app(database_url):
         settings.update(overrides)
         app = create_app(settings, chat_model=chat_model)
         app.test_client_class = PageClient
+        built.append(app)
         return app
 
-    return build
+    built = []
+    yield build
+    # Answers generated in the background end before the test's database goes.
+    for app in built:
+        assert app.extensions["answer_tasks"].wait(timeout=30), "an answer was still being generated"
 
 
 @pytest.fixture

@@ -49,6 +49,37 @@ _claiming = threading.Lock()
 _process_id = None
 
 
+class AnswerTasks:
+    """The answers an app is generating, and its pending claims: what a
+    worker that is shutting down waits for (gunicorn.conf.py's worker_exit),
+    and what a test's app ends before its database goes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = set()
+
+    def start(self, thread):
+        with self._lock:
+            self._running.add(thread)
+        thread.start()
+
+    def done(self, thread):
+        with self._lock:
+            self._running.discard(thread)
+
+    def wait(self, timeout):
+        """Cancel pending claims and wait up to `timeout` seconds for answers
+        being generated; True if none is left."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            running = list(self._running)
+        for task in running:
+            if isinstance(task, threading.Timer):
+                task.cancel()
+            task.join(max(0.0, deadline - time.monotonic()))
+        return not any(task.is_alive() for task in running)
+
+
 def generator_id():
     """This process, as named in the database: host, a random tag, pid (made
     after the fork)."""
@@ -90,23 +121,29 @@ def claim_and_generate(app, answer_id):
     except BaseException:
         live_answers.forget(answer_id)
         raise
-    threading.Thread(
-        target=_generate, args=(app, live, model_messages, release), name=f"answer-{answer_id}", daemon=True,
-    ).start()
+    tasks = app.extensions["answer_tasks"]
+    thread = threading.Thread(
+        target=_generate, args=(app, live, model_messages, release, tasks), name=f"answer-{answer_id}", daemon=True,
+    )
+    tasks.start(thread)
     return live
 
 
 def generate_unless_claimed(app, answer_id, after_seconds=CLAIM_GRACE_SECONDS):
     """Generate `answer_id` here if no process has claimed it `after_seconds` from now."""
+    tasks = app.extensions["answer_tasks"]
+
     def claim_if_still_waiting():
         try:
             claim_and_generate(app, answer_id)
         except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
             log.exception("could not start answer %s", answer_id)
+        finally:
+            tasks.done(timer)
 
     timer = threading.Timer(after_seconds, claim_if_still_waiting)
     timer.daemon = True
-    timer.start()
+    tasks.start(timer)
 
 
 def _model_messages(app, answer_id):
@@ -117,7 +154,7 @@ def _model_messages(app, answer_id):
     return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
 
 
-def _generate(app, live, model_messages, release):
+def _generate(app, live, model_messages, release, tasks):
     config = app.config["CHAT"]
     engine = app.extensions["db_engine"]
     answer_id = live.answer_id
@@ -152,6 +189,7 @@ def _generate(app, live, model_messages, release):
     finally:
         live_answers.forget(answer_id)
         release()
+        tasks.done(threading.current_thread())
 
 
 def _checkpoint(engine, answer_id, text):

@@ -87,10 +87,14 @@ class BlockSplitter:
         self._lines = []  # complete lines of the unfinished block
         self._partial = ""  # the line being written
         self._in_fence = False
+        # False after a feed that dropped a blank line between blocks: the
+        # tail is then not the old tail plus the piece.
+        self.tail_grew_by_piece = True
 
     def feed(self, piece):
         """Add a piece; return the blocks it finished (markdown source), in order."""
         finished = []
+        self.tail_grew_by_piece = True
         *complete, self._partial = (self._partial + piece).split("\n")
         for line in complete:
             if line.lstrip().startswith(("```", "~~~")):
@@ -101,6 +105,8 @@ class BlockSplitter:
             elif not line.strip() and not self._in_fence:
                 if self._lines:
                     finished.append(self._take())
+                else:
+                    self.tail_grew_by_piece = False
             else:
                 self._lines.append(line)
         return finished

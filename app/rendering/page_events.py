@@ -32,14 +32,18 @@ def partial(target, swap, html):
 
 def piece_event(answer_id, splitter, text, offset):
     blocks = splitter.feed(text)
-    if not blocks:
-        return frame_event(partial(f"#m-{answer_id}-text", "beforeend", escape_text(text)), event_id=offset)
-    rendered = "".join(render_markdown(block) for block in blocks)
-    return frame_event(
-        partial(f"#m-{answer_id}-blocks", "beforeend", rendered)
-        + partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail)),
-        event_id=offset,
-    )
+    if blocks:
+        rendered = "".join(render_markdown(block) for block in blocks)
+        html = partial(f"#m-{answer_id}-blocks", "beforeend", rendered) + _tail(answer_id, splitter)
+    elif splitter.tail_grew_by_piece:
+        html = partial(f"#m-{answer_id}-text", "beforeend", escape_text(text))
+    else:  # a blank line between blocks was dropped: show the tail as a reload would
+        html = _tail(answer_id, splitter)
+    return frame_event(html, event_id=offset)
+
+
+def _tail(answer_id, splitter):
+    return partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail))
 
 
 def final_event(message):
