@@ -3,6 +3,7 @@
 import os
 import re
 import secrets
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -95,8 +96,21 @@ def throwaway_postgres_database(admin_url):
     try:
         yield url
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        drop_database(psycopg, admin_url, name)
+
+
+def drop_database(psycopg, admin_url, name, tries=20):
+    # FORCE ends the test's own sessions, but not one of PostgreSQL's own
+    # (autovacuum can be working on the new database): then wait a moment.
+    for attempt in range(tries):
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture

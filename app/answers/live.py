@@ -42,6 +42,11 @@ class LiveAnswer:
             return LogReader(self, text[:offset], text[offset:], len(self._parts))
 
     @property
+    def text(self):
+        with self._changed:
+            return "".join(self._parts)
+
+    @property
     def part_count(self):
         return len(self._parts)
 

@@ -1,49 +1,13 @@
 """The page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright), against a real gunicorn with the fake provider."""
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from deploy.stack import gunicorn
-from tests.conftest import skip_or_fail
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# Without the background-networking flags Chromium keeps trying to reach
-# Google's hosts, which this machine's closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ANSWER = """Here is **bold** text and a list:
-
-- one
-- two
-
-```python
-def greet(name):
-    return f"hello {name}"
-```
-
-The end."""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -r requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from tests.end_to_end.conftest import ANSWER, ARTIFACTS, Watched, answer_lengths_while_streaming, send
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +17,6 @@ def server(tmp_path_factory):
         yield base, log
 
 
-class Watched:
-    """A page whose console errors, page errors and dialogs are recorded."""
-
-    def __init__(self, page):
-        self.page, self.errors, self.dialogs = page, [], []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -70,23 +24,6 @@ def page(browser, server):
     watched.page.goto(server[0] + "/")
     yield watched
     context.close()
-
-
-def answer_lengths_while_streaming(page, timeout=15):
-    lengths, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answers = page.locator(".message.assistant")
-        if answers.count():
-            lengths.append(len(answers.last.inner_text()))
-            if answers.last.get_attribute("class").find("outcome-streaming") < 0:
-                return lengths
-        time.sleep(0.03)
-    return lengths
-
-
-def send(page, text):
-    page.fill("#message", text)
-    page.keyboard.press("Enter")
 
 
 def test_sending_shows_the_question_then_the_answer_growing_then_rendered_markdown(page):
@@ -159,14 +96,3 @@ def test_screenshots_light_dark_and_phone(browser, server):
             assert width <= 375, "no sideways scrolling on a phone"
         assert watched.errors == []
         context.close()
-
-
-def test_the_form_works_without_javascript(browser, server):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(server[0] + "/")
-    page.fill("#message", "no script here")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/c/"))
-    assert page.locator(".message.assistant .markdown").inner_text().strip() == "no script here"
-    context.close()

@@ -1,0 +1,71 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, and
+a page whose errors are recorded."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import skip_or_fail
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Without the background-networking flags Chromium keeps trying to reach
+# Google's hosts, which this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ANSWER = """Here is **bold** text and a list:
+
+- one
+- two
+
+```python
+def greet(name):
+    return f"hello {name}"
+```
+
+The end."""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page whose console errors, page errors and dialogs are recorded."""
+
+    def __init__(self, page):
+        self.page, self.errors, self.dialogs = page, [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+
+def answer_lengths_while_streaming(page, timeout=15):
+    lengths, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answers = page.locator(".message.assistant")
+        if answers.count():
+            lengths.append(len(answers.last.inner_text()))
+            if answers.last.get_attribute("class").find("outcome-streaming") < 0:
+                return lengths
+        time.sleep(0.03)
+    return lengths
+
+
+def send(page, text):
+    page.fill("#message", text)
+    page.keyboard.press("Enter")
