@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.answers import deadlines
 from app.answers.generation import AnswerTasks
+from app.answers.live import LiveAnswers
 from app.config import load_config
 from app.providers import build_chat_model, describe_model
 from app.rendering.markdown import render_markdown, split_for_streaming
@@ -38,6 +39,7 @@ def create_app(overrides=None, chat_model=None):
     )
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     app.extensions["answer_tasks"] = AnswerTasks()
+    app.extensions["live_answers"] = LiveAnswers()
     init_db(app)
     app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"])
 

@@ -4,6 +4,7 @@
         [--route api|page|both] [--worker-class gevent|gthread] [--workers 2]
         [--threads T] [--direct] [--wait-idle S] [--json out.json]
         [--profile PY_SPY [--profile-dir DIR]]
+    .venv/bin/python bench/concurrency.py --resume-storm [--cut-after-pieces 10] [--n 1000] ...
 
 Starts gunicorn with the project's gunicorn.conf.py behind nginx rendered from
 deploy/nginx.conf (deploy.stack; `--direct` skips nginx), a fresh stack and
@@ -11,15 +12,18 @@ SQLite file for each route and N. The fake provider plays a Gemini-like
 answer: 300 ms to the first piece, then 59 more pieces 50 ms apart (ideal
 total 0.3 + 59 x 0.05 = 3.25 s). N streams are opened at once by the asyncio
 load generator in bench/loadgen.py (raw sockets, HTTP/1.1, every piece
-timestamped on arrival), on `POST /api/chat/stream` and/or on the page route
-`POST /messages` (htmx, text/event-stream). Every stream is its own client:
+timestamped on arrival), on `POST /api/chat/stream` and/or on the page route:
+`POST /messages` (htmx), which answers with the new bubbles (text/html), then
+`GET /answers/<id>/events` (text/event-stream), the subscription those bubbles
+name; on the page every time counts from the POST, so the first piece
+includes the POST's round trip and the GET. Every stream is its own client:
 on the API its own key (CHAT_API_KEYS is set to N random keys), on the page
 its own browser session (cookie and CSRF token from a GET / before the runs),
 so the app's per-client limits apply as they would to N people. Each stream
 has a timeout and the script stops by itself.
 
 Per N, the median over `--runs` runs of:
-  first piece - request start - TTFT         p50, p99 (ms)
+  first piece - request start - TTFT         p50, p99 (ms; page: from the POST)
   gap between pieces - model gap             p50, p99, max (ms)
   stream total / ideal total                 p50, p99
   complete and byte-exact streams            out of N (worst run)
@@ -28,9 +32,22 @@ Per N, the median over `--runs` runs of:
                                              run / pieces delivered (us)
   load generator                             its CPU share of one core, worst loop lag
   others                                     cores used by every other process meanwhile
-The JSON also has every run, connect times, the page's first byte (its
-`: stream open` comment), PSS, CPU per gunicorn process, the kernel's
-listen-queue overflows and the server's logged errors.
+The JSON also has every run, connect times, the page's opening (when the
+POST's response, the new bubbles, had arrived) and first byte of the event
+stream (its `: stream open` comment), PSS, CPU per gunicorn process, the
+kernel's listen-queue overflows and the server's logged errors. The page's
+opening p50 / p99 is printed below the table.
+
+`--resume-storm` (page route only): N answers open at once; once every one has
+received at least `--cut-after-pieces` pieces (default 10, i.e. mid-answer
+with the default model profile), every client's GET connection is closed at
+once, and each is reopened at once with `Last-Event-ID` set to the last event
+id that client read. Reported per N: byte-exact streams (the text before the
+cut and after it, joined, is the message, and every event id matched the
+text so far, so nothing came twice), the time to resume (from the reopen to
+the first piece after it, or to the final event if the answer ended
+meanwhile) p50 / p99 / max, and the storm's total (from the cut to the end
+of the last reopened stream), besides the usual columns.
 
 The load generator shares the machine with the servers. It runs at nice -10
 (`--client-nice`; the servers stay at 0) so that its own timestamps stay
@@ -60,7 +77,7 @@ from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from loadgen import make_message, open_sessions, raise_fd_limit, run_streams
+from loadgen import make_message, open_sessions, raise_fd_limit, run_resume_storm, run_streams
 from servers import gunicorn, nginx
 
 SECRET_KEY = secrets.token_hex(32)
@@ -295,9 +312,14 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     proxy_before = proxy.cpu() if proxy else {}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     overflows_before = listen_overflows()
-    results, generator = asyncio.run(
-        run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample, clients=clients)
-    )
+    storm = None
+    if args.resume_storm:
+        results, storm, generator = asyncio.run(run_resume_storm(
+            host, port, messages, args.chunks, args.timeout, clients, args.cut_after_pieces, sampler=sample))
+    else:
+        results, generator = asyncio.run(
+            run_streams(host, port, route, messages, args.chunks, args.timeout, sampler=sample, clients=clients)
+        )
     app_after = app.cpu()
     app_cpu = cpu_delta(app_before, app_after)
     per_process = sorted((app_after[pid] - app_before.get(pid, 0.0) for pid in app_after), reverse=True)
@@ -308,8 +330,15 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     sample()
 
     first, first_byte, gaps, totals, errors, connects = [], [], [], [], Counter(), []
+    openings, resumes, resume_opens = [], [], []
     pieces = 0
     for r in results:
+        if r.get("opening") is not None:
+            openings.append(r["opening"] * 1000)
+        if r.get("resume") is not None:
+            resumes.append(r["resume"] * 1000)
+        if r.get("resume_open") is not None:
+            resume_opens.append(r["resume_open"] * 1000)
         arrivals = r["arrivals"]
         pieces += len(arrivals)
         if arrivals:
@@ -325,6 +354,32 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
             errors[r["error"][:80]] += 1
         elif not r["exact"]:
             errors["not byte-exact"] += 1
+    page = {}
+    if route == "page":
+        page = {
+            # the POST's whole response (the new bubbles) / the GET's ": stream open", from the POST
+            **spread("opening", openings, with_max=False),
+            "id_errors": sum(r["id_errors"] for r in results),
+            "unknown_events": sum(r["unknown_events"] for r in results),
+        }
+    if storm is not None:
+        cut = [r for r in results if r.get("cut") is not None]
+        page.update({
+            "cut_reason": storm["cut_reason"],
+            "cut_after_pieces": storm["cut_after_pieces"],
+            "cut_at_seconds": storm["cut_at_seconds"],  # after the run started
+            "cut": storm["cut"],  # streams that were open at the cut (the others had ended)
+            "cut_exact": sum(r["exact"] for r in cut),
+            "resumed": len(resumes),
+            "resumed_by_end": sum(r["resume_kind"] == "end" for r in cut),
+            "pieces_at_cut_min": min((r["pieces_at_cut"] for r in cut), default=None),
+            "pieces_at_cut_max": max((r["pieces_at_cut"] for r in cut), default=None),
+            "replayed_chars_p50": quantile([r["replayed_chars"] for r in cut if r["replayed_chars"] is not None], 0.5),
+            **spread("resume", resumes),
+            **spread("resume_open", resume_opens, with_max=False),  # reopen -> ": stream open"
+            "storm_seconds": storm["storm_seconds"],
+            "storm_run_seconds": storm["run_seconds"],
+        })
     return {
         "route": route,
         "n": n,
@@ -360,18 +415,24 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
         "loadgen_loop_lag_max_ms": generator["loop_lag_max_ms"],
         "wall_seconds": generator["wall_seconds"],
         "errors": dict(errors.most_common(5)),
+        **page,
     }
 
 
 def median_of(runs):
     """Medians over runs, except the counts of complete/exact streams: the worst run."""
     summary = {"route": runs[0]["route"], "n": runs[0]["n"], "runs": len(runs)}
-    for key, value in runs[0].items():
-        if key in summary or key == "run" or not isinstance(value, (int, float)) or isinstance(value, bool):
+    keys = dict.fromkeys(key for r in runs for key, value in r.items()
+                         if isinstance(value, (int, float)) and not isinstance(value, bool))
+    for key in keys:
+        if key in summary or key == "run":
             continue
-        values = [r[key] for r in runs if r[key] is not None and not (isinstance(r[key], float) and math.isnan(r[key]))]
-        if key in ("complete", "exact", "pieces"):
+        values = [r.get(key) for r in runs]
+        values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        if key in ("complete", "exact", "pieces", "cut_exact", "resumed"):
             summary[key] = min(r[key] for r in runs)
+        elif key in ("id_errors", "unknown_events"):
+            summary[key] = max(r[key] for r in runs)
         else:
             summary[key] = statistics.median(values) if values else math.nan
     if runs[0]["nginx_cpu_us_per_piece"] is not None:
@@ -382,6 +443,8 @@ def median_of(runs):
         logged.update(r["server_log_errors"])
     summary["errors"] = dict(errors)
     summary["server_log_errors"] = dict(logged.most_common(5))
+    if "cut_reason" in runs[0]:
+        summary["cut_reasons"] = dict(Counter(r["cut_reason"] for r in runs))
     return summary
 
 
@@ -464,8 +527,56 @@ def table(summaries):
     return "\n".join(lines)
 
 
+def openings_table(summaries):
+    """The page's opening: when the POST's response (the new bubbles) and the
+    event stream's first byte (`: stream open`) arrived, from the POST."""
+    rows = [s for s in summaries if s["route"] == "page"]
+    if not rows:
+        return ""
+    lines = ["page openings, from the POST (ms):",
+             "      N  POST p50  POST p99  SSE p50  SSE p99"]
+    for s in rows:
+        lines.append(f"  {s['n']:5d}  {fmt(s.get('opening_p50_ms')):>8}  {fmt(s.get('opening_p99_ms')):>8}  "
+                     f"{fmt(s.get('first_byte_p50_ms')):>7}  {fmt(s.get('first_byte_p99_ms')):>7}")
+    return "\n".join(lines)
+
+
+STORM_COLUMNS = [
+    ("N", 5), ("cut at s", 8), ("pcs@cut", 8), ("cut", 6), ("exact", 10), ("resumed", 10), ("by end", 6),
+    ("res p50", 8), ("res p99", 8), ("res max", 8), ("open p99", 8), ("replay", 7), ("storm s", 8), ("run s", 6),
+]
+
+
+def storm_table(summaries):
+    lines = ["  ".join(name.rjust(width) for name, width in STORM_COLUMNS)]
+    for s in summaries:
+        cells = [
+            str(s["n"]), fmt(s.get("cut_at_seconds"), 2),
+            f"{fmt(s.get('pieces_at_cut_min'), 0)}-{fmt(s.get('pieces_at_cut_max'), 0)}",
+            fmt(s.get("cut"), 0), f"{s['exact']}/{s['n']}", f"{s.get('resumed', 0)}/{fmt(s.get('cut'), 0)}",
+            fmt(s.get("resumed_by_end"), 0),
+            fmt(s.get("resume_p50_ms")), fmt(s.get("resume_p99_ms")), fmt(s.get("resume_max_ms")),
+            fmt(s.get("resume_open_p99_ms")),
+            fmt(s.get("replayed_chars_p50"), 0), fmt(s.get("storm_seconds"), 2), fmt(s.get("storm_run_seconds"), 2),
+        ]
+        lines.append("  ".join(cell.rjust(width) for cell, (_, width) in zip(cells, STORM_COLUMNS)))
+    return "\n".join(lines)
+
+
+STORM_LEGEND = """\
+Resume storm: once every stream had >= K pieces, every GET was closed at once and reopened at
+once with Last-Event-ID. cut at s: seconds from the run's start; pcs@cut: fewest-most pieces a
+stream had; cut: streams still open then; exact: complete, byte-exact streams, all N (text before
++ after the cut == message, every id matched: nothing twice), worst run; resumed: reopened streams
+that got a piece or their end, worst run; by end: of those, how many got the end event first (the
+answer had finished meanwhile); res: reopen -> first piece (or end) after it (ms), which includes
+waiting for the model's next piece when nothing new was written meanwhile; open p99: reopen -> the
+new stream's first byte (": stream open", ms); replay: chars in the first event after the reopen
+(p50); storm s: cut -> end of the last reopened stream; run s: the whole run. Medians over runs."""
+
+
 LEGEND = """\
-1st: first piece - request start - TTFT (ms); gap: gap between pieces - model gap (ms);
+1st: first piece - request start - TTFT (ms; page: from the POST); gap: gap between pieces - model gap (ms);
 tot: stream total / ideal; complete, exact: worst run; RSS MB: peak sum of gunicorn RSS;
 us/pc: gunicorn CPU (utime+stime) per piece delivered; ngx us: nginx CPU per piece;
 gen cpu / gen lag: load generator's share of one core and its worst event-loop lag (ms);
@@ -527,6 +638,10 @@ def parse_args(argv=None):
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                         help="before each run, wait up to this long for other processes to go quiet")
     parser.add_argument("--idle-threshold", type=float, default=0.15, help="cores; see --wait-idle")
+    parser.add_argument("--resume-storm", action="store_true",
+                        help="page route: cut every event stream at once mid-answer, reopen each with Last-Event-ID")
+    parser.add_argument("--cut-after-pieces", type=int, default=10, metavar="K",
+                        help="--resume-storm: cut once every stream has at least K pieces (or has ended)")
     parser.add_argument("--json", metavar="PATH", help="write every run and the medians as JSON")
     parser.add_argument("--profile", metavar="PY_SPY", help="py-spy binary: one extra, uncounted, profiled run per N")
     parser.add_argument("--profile-dir", default="bench-profiles")
@@ -537,6 +652,12 @@ def parse_args(argv=None):
         args.threads = max(64, -(-max(args.n) // args.workers) + 100)
     if args.message_chars < args.chunks:
         parser.error("--message-chars must be at least --chunks")
+    if args.resume_storm:
+        if args.route == "api":
+            parser.error("--resume-storm is for the page route")
+        args.route = "page"
+        if not 1 <= args.cut_after_pieces < args.chunks:
+            parser.error("--cut-after-pieces must be at least 1 and fewer than --chunks (mid-answer)")
     return args
 
 
@@ -553,6 +674,9 @@ def main(argv=None):
     print(f"load generator nice {args.client_nice} (servers 0)", flush=True)
     print(f"stack: {config}; fake model TTFT {args.ttft_ms} ms, {args.chunks} pieces {args.chunk_ms} ms apart, "
           f"{args.message_chars} chars per answer; {args.runs} runs per N", flush=True)
+    if args.resume_storm:
+        print(f"resume storm: every event stream cut once all have >= {args.cut_after_pieces} pieces, "
+              f"then reopened with Last-Event-ID", flush=True)
     all_runs, summaries, profiles = [], [], {}
     started = time.monotonic()
     for route in routes:
@@ -578,6 +702,11 @@ def main(argv=None):
                           f"total p50 x{fmt(result['total_ratio_p50'], 3)}, "
                           f"{fmt(result['server_cpu_us_per_piece'], 0)} us/piece, "
                           f"RSS {fmt(result['server_peak_rss_mb'], 0)} MB"
+                          + (f", opening p99 {fmt(result['opening_p99_ms'])} ms" if route == "page" else "")
+                          + (f"; storm: cut at {fmt(result['cut_at_seconds'], 2)} s ({result['cut_reason']}), "
+                             f"resumed {result['resumed']}/{result['cut']} ({result['cut_exact']} exact), "
+                             f"resume p50 {fmt(result['resume_p50_ms'])} / p99 {fmt(result['resume_p99_ms'])} ms, "
+                             f"storm {fmt(result['storm_seconds'], 2)} s" if args.resume_storm else "")
                           + (f", errors {result['errors']}" if result["errors"] else "")
                           + (f"; server log: {result['server_log_errors']}" if result["server_log_errors"] else ""),
                           flush=True)
@@ -598,6 +727,12 @@ def main(argv=None):
           f"took {time.monotonic() - started:.0f} s")
     print(table(summaries))
     print(LEGEND)
+    if openings_table(summaries):
+        print(openings_table(summaries))
+    if args.resume_storm:
+        print()
+        print(storm_table(summaries))
+        print(STORM_LEGEND)
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"machine": machine(), "config": config, "app_code": fingerprint,

@@ -26,10 +26,9 @@ import threading
 import time
 from datetime import timedelta
 
-from app.answers import live as live_answers
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
-from app.storage import queries
+from app.storage import answer_notices, queries
 from app.storage.engine import session_for
 from app.storage.models import utcnow
 
@@ -45,7 +44,6 @@ ABANDONED_PERIODS = 20
 ABANDONED_MIN_SECONDS = 10.0
 ABANDONED_ERROR = "The server that was writing this answer stopped before it finished."
 
-_claiming = threading.Lock()
 _process_id = None
 
 
@@ -107,7 +105,8 @@ def _died_on_this_host(generator):
 def claim_and_generate(app, answer_id):
     """The answer's live log if this process generates it, claiming it first
     if nobody does yet; None if another process generates it or it has ended."""
-    with _claiming:
+    live_answers = app.extensions["live_answers"]
+    with live_answers.claiming:
         live = live_answers.find(answer_id)
         if live is not None:
             return live
@@ -162,6 +161,7 @@ def _generate(app, live, model_messages, release, tasks):
     def save_finished(finished):
         with engine.begin() as connection:
             queries.save_answer(connection, answer_id, finished)
+            answer_notices.announce(connection, answer_id)
 
     # The pipeline wakes at least once a checkpoint period (a heartbeat), so a
     # Stop from another process is seen while the model is silent too.
@@ -187,7 +187,7 @@ def _generate(app, live, model_messages, release, tasks):
         if live.finished is None:
             live.finish(Finished("".join(parts), "error", "The answer could not be saved. Please try again."))
     finally:
-        live_answers.forget(answer_id)
+        app.extensions["live_answers"].forget(answer_id)
         release()
         tasks.done(threading.current_thread())
 
@@ -195,6 +195,7 @@ def _generate(app, live, model_messages, release, tasks):
 def _checkpoint(engine, answer_id, text):
     with engine.begin() as connection:
         still_streaming = queries.save_partial(connection, answer_id, text, utcnow())
+        answer_notices.announce(connection, answer_id)
     if not still_streaming:  # stopped (or deleted) by a request in any process
         request_stop(answer_id)
 

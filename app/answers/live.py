@@ -88,25 +88,28 @@ class LogReader:
         return self._live.finished
 
 
-_live = {}
-_lock = threading.Lock()
+class LiveAnswers:
+    """The answers an app is generating in this process, by id."""
 
+    def __init__(self):
+        self._live = {}
+        self._lock = threading.Lock()
+        # Held while a process decides whether it generates an answer, so two
+        # subscribers in one process cannot both start it.
+        self.claiming = threading.Lock()
 
-def register(answer_id):
-    live = LiveAnswer(answer_id)
-    with _lock:
-        _live[answer_id] = live
-    return live
+    def register(self, answer_id):
+        live = LiveAnswer(answer_id)
+        with self._lock:
+            self._live[answer_id] = live
+        return live
 
+    def find(self, answer_id):
+        return self._live.get(answer_id)
 
-def find(answer_id):
-    return _live.get(answer_id)
+    def forget(self, answer_id):
+        with self._lock:
+            self._live.pop(answer_id, None)
 
-
-def forget(answer_id):
-    with _lock:
-        _live.pop(answer_id, None)
-
-
-def count():
-    return len(_live)
+    def __len__(self):
+        return len(self._live)

@@ -8,8 +8,9 @@ a network drop and a worker restart are all this one path.
 
 The answer is read from this process's memory when it is generated here
 (claiming it if nobody generates it yet); otherwise from the database's
-checkpoints, polled every TAIL_SECONDS, which also notices a generator that
-died and marks its answer interrupted.
+checkpoints: woken by PostgreSQL's NOTIFY where there is one
+(app/storage/answer_notices.py), and at least every TAIL_SECONDS, when the
+follower also notices a generator that died and marks its answer interrupted.
 """
 
 import time
@@ -29,10 +30,23 @@ def follow_answer(app, answer_id, offset, heartbeat_seconds):
     if live is not None:
         reader = live.reader(offset)
         return reader.before, _follow_live(reader, heartbeat_seconds)
-    with session_for(app) as db:
-        progress = queries.answer_progress(db, answer_id)
+    progress = _saved_up_to(app, answer_id, offset)
     before = progress.content[:offset] if progress else ""
     return before, _tail_database(app, answer_id, len(before), heartbeat_seconds)
+
+
+def _saved_up_to(app, answer_id, offset, patience_seconds=5.0):
+    """The answer as saved, once its checkpoints have reached `offset` (or it
+    has ended). A page rendered by the generating process can be ahead of the
+    last checkpoint; starting behind it would show text twice."""
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        with session_for(app) as db:
+            progress = queries.answer_progress(db, answer_id)
+        caught_up = progress is None or len(progress.content) >= offset or progress.outcome != queries.STREAMING
+        if caught_up or time.monotonic() >= deadline:
+            return progress
+        app.extensions["answer_notices"].wait(answer_id, TAIL_SECONDS)
 
 
 def _follow_live(reader, heartbeat_seconds):
@@ -74,4 +88,4 @@ def _tail_database(app, answer_id, offset, heartbeat_seconds):
         if time.monotonic() - quiet_since >= heartbeat_seconds:
             quiet_since = time.monotonic()
             yield HEARTBEAT
-        time.sleep(TAIL_SECONDS)
+        app.extensions["answer_notices"].wait(answer_id, TAIL_SECONDS)

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from app.config import ConfigError
+from app.storage.answer_notices import Notices
 from app.storage.driver_sql import check_supported
 from app.storage.migrate import alembic_config, upgrade
 from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
@@ -73,6 +74,7 @@ def init_db(app):
         _check_schema_is_current(engine)
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["db_engine"] = engine
+    app.extensions["answer_notices"] = Notices(engine)
 
 
 def session_for(app):

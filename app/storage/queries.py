@@ -235,8 +235,3 @@ def finished_columns(finished):
         "pieces_per_second": finished.pieces_per_second,
     }
 
-
-def apply_finished(answer, finished):
-    """Copy how a streamed answer ended onto its Message in memory."""
-    for column, value in finished_columns(finished).items():
-        setattr(answer, column, value)

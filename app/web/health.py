@@ -2,9 +2,8 @@
 
 import threading
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
-from app.answers import live
 from app.answers.reply_pipeline import MODEL_STREAMS_OPEN
 
 bp = Blueprint("health", __name__)
@@ -15,6 +14,6 @@ def healthz():
     return jsonify(
         status="ok",
         model_streams_open=MODEL_STREAMS_OPEN.value,
-        answers_generating=live.count(),
+        answers_generating=len(current_app.extensions["live_answers"]),
         threads=threading.active_count(),
     )

@@ -18,7 +18,6 @@ from werkzeug.exceptions import NotFound
 from app.answers.exchanges import (
     NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, ConversationNotFound, NothingToRedo, begin_exchange,
 )
-from app.answers import live as live_answers
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
@@ -76,13 +75,13 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
     for message in messages:
         # An answer generated in this process is shown as far as it has got,
         # not as far as its last checkpoint.
-        live = live_answers.find(message.id) if message.outcome == queries.STREAMING else None
+        live = current_app.extensions["live_answers"].find(message.id) if message.outcome == queries.STREAMING else None
         if live is not None:
             message.content = live.text
     last_question_id, last_answer_id = queries.last_ids(messages)
     page = render_template(
         "chat.html", conversation=conversation, messages=messages, conversations=conversations,
-        last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft,
+        last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft, whole_page=True,
     )
     return page, status
 

@@ -12,7 +12,6 @@ import pytest
 
 from app.answers.reply_pipeline import public_error_message
 from app.web.api import ERROR_MARKER
-from tests.conftest import HTMX
 from tests.page_flow import final_html, post_and_subscribe
 from tests.providers.vertex_standin import Script, VertexStandIn
 from tests.sse_client import comments, decode_events

@@ -8,7 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.rendering.markdown import escape_text, split_for_streaming
+from app.rendering.markdown import split_for_streaming
 from tests.page_flow import Bubble, post, read_all, subscribe
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import decode_events
