@@ -128,8 +128,8 @@ def claim_and_generate(app, answer_id):
     return live
 
 
-def generate_unless_claimed(app, answer_id, after_seconds=CLAIM_GRACE_SECONDS):
-    """Generate `answer_id` here if no process has claimed it `after_seconds` from now."""
+def generate_unless_claimed(app, answer_id):
+    """Generate `answer_id` here if no process has claimed it CLAIM_GRACE_SECONDS from now."""
     tasks = app.extensions["answer_tasks"]
 
     def claim_if_still_waiting():
@@ -140,7 +140,7 @@ def generate_unless_claimed(app, answer_id, after_seconds=CLAIM_GRACE_SECONDS):
         finally:
             tasks.done(timer)
 
-    timer = threading.Timer(after_seconds, claim_if_still_waiting)
+    timer = threading.Timer(CLAIM_GRACE_SECONDS, claim_if_still_waiting)
     timer.daemon = True
     tasks.start(timer)
 

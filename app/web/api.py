@@ -37,7 +37,7 @@ from app.storage import queries
 from app.storage.engine import session_for
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import current_owner, key_digest, use_api_key_owner
-from app.web.message_input import BadInput, check_message, parse_history
+from app.web.message_input import BadInput, check_message, parse_history, parse_offset
 from app.web.rate_limits import RateLimited, release_when_done
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -165,13 +165,11 @@ def chat_stream():
 def resume_answer(answer_id):
     """A stored conversation's answer from character `offset` on: what a client
     whose connection dropped missed, then the rest as it is generated."""
-    raw = request.args.get("offset", "0")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadInput(400, "offset must be a whole number of characters.")
+    offset = parse_offset(request.args.get("offset"))
     with session_for(current_app) as db:
         if queries.owned_answer(db, current_owner(), answer_id) is None:
             return not_found(None)
-    return text_response(stored_answer_events(answer_id, int(raw)), {"answer_id": answer_id})
+    return text_response(stored_answer_events(answer_id, offset), {"answer_id": answer_id})
 
 
 @bp.post("/chat")

@@ -46,3 +46,11 @@ def parse_history(raw):
             raise BadInput(400, 'Each history turn needs "role" ("user" or "assistant") and "content" (text).')
         turns.append((turn["role"], turn["content"]))
     return turns
+
+
+def parse_offset(raw):
+    """A resume offset: a whole number of characters of the answer already received."""
+    raw = raw or "0"
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise BadInput(400, "The offset must be a whole number of characters.")
+    return int(raw)

@@ -29,7 +29,7 @@ from app.storage.models import Message
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
-from app.web.message_input import BadInput, check_message
+from app.web.message_input import BadInput, check_message, parse_offset
 from app.web.rate_limits import RateLimited
 
 bp = Blueprint("chat", __name__)
@@ -118,10 +118,14 @@ def answer(conversation_id, text, mode):
 def resume_offset():
     """Where a subscriber picks up: the last event id it saw (a reconnect),
     else the offset the page was rendered with."""
-    raw = request.headers.get("Last-Event-ID") or request.args.get("offset") or "0"
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadInput(400, "The offset must be a whole number of characters.")
-    return int(raw)
+    return parse_offset(request.headers.get("Last-Event-ID") or request.args.get("offset"))
+
+
+@bp.errorhandler(BadInput)
+def bad_offset(error):
+    # The message POSTs answer BadInput next to the box (refuse); this is for
+    # the answer's streams, which a person never reads as a page.
+    return error.message, error.status
 
 
 def owned_answer_or_404(answer_id):
@@ -145,12 +149,8 @@ def finished_answer(app, answer_id):
 def answer_events(answer_id):
     """The answer as SSE for htmx: replayed from the subscriber's offset, then live."""
     owned_answer_or_404(answer_id)
-    try:
-        offset = resume_offset()
-    except BadInput as error:
-        return error.message, error.status
     app = current_app._get_current_object()
-    before, events = follow_answer(app, answer_id, offset, app.config["CHAT"].heartbeat_seconds)
+    before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
     return Response(
         stream_with_context(subscriber_events(answer_id, before, events, finished_answer(app, answer_id))),
         mimetype="text/event-stream",
@@ -163,12 +163,8 @@ def answer_progressive(answer_id):
     """The answer as a plain HTML document that grows as the answer is written:
     the page shows it in a frame when JavaScript is off."""
     answer = owned_answer_or_404(answer_id)
-    try:
-        offset = resume_offset()
-    except BadInput as error:
-        return error.message, error.status
     app = current_app._get_current_object()
-    _before, events = follow_answer(app, answer_id, offset, app.config["CHAT"].heartbeat_seconds)
+    _before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
     head = render_template("_progressive_head.html")
     conversation_url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
     body = progressive_document(head, events, conversation_url)

@@ -79,3 +79,25 @@ def test_only_stored_conversations_give_the_caller_a_cookie(client):
     assert "Set-Cookie" in started.headers
     again = client.post("/api/chat", json={"message": "again", "conversation_id": started.json["conversation_id"]})
     assert again.status_code == 200 and again.json["reply"] == "again"
+
+
+def test_a_stored_answer_can_be_resumed_from_any_offset_after_a_drop(make_app):
+    model = ScriptedChatModel(pieces=["Resumed ", "exactly ", "where it was."])
+    client = make_app(chat_model=model).test_client()
+    first = client.post("/api/chat/stream", json={"message": "q", "conversation_id": "new"})
+    answer_id = first.headers["X-Answer-Id"]
+    whole = first.get_data(as_text=True)
+    assert whole == "Resumed exactly where it was."
+    for offset in (0, 8, len(whole)):
+        again = client.get(f"/api/answers/{answer_id}/stream?offset={offset}")
+        assert again.status_code == 200 and again.get_data(as_text=True) == whole[offset:]
+    assert client.post("/api/chat", json={"message": "more", "conversation_id": first.headers["X-Conversation-Id"]}).json["answer_id"]
+
+
+def test_resuming_says_clearly_what_is_wrong(app):
+    owner, stranger = app.test_client(), app.test_client()
+    answer_id = owner.post("/api/chat", json={"message": "mine", "conversation_id": "new"}).json["answer_id"]
+    bad = owner.get(f"/api/answers/{answer_id}/stream?offset=x")
+    assert bad.status_code == 400 and "whole number" in bad.json["error"]
+    assert stranger.get(f"/api/answers/{answer_id}/stream").status_code == 404
+    assert owner.get("/api/answers/424242/stream").json == {"error": "No such conversation or answer."}
