@@ -106,14 +106,17 @@ def claim_and_generate(app, answer_id):
     """The answer's live log if this process generates it, claiming it first
     if nobody does yet; None if another process generates it or it has ended."""
     live_answers = app.extensions["live_answers"]
-    with live_answers.claiming:
-        live = live_answers.find(answer_id)
-        if live is not None:
-            return live
-        with app.extensions["db_engine"].begin() as connection:
-            if not queries.claim_answer(connection, answer_id, generator_id(), utcnow()):
-                return None
-        live = live_answers.register(answer_id)
+    live = live_answers.find(answer_id)
+    if live is not None:
+        return live
+    # The claim in the database is what makes one process the generator; no
+    # lock is held meanwhile, so a burst of subscribers does not queue behind
+    # each other's waits for the write lock. (A second subscriber here that
+    # loses the race follows from the database until it finds the answer live.)
+    with app.extensions["db_engine"].begin() as connection:
+        if not queries.claim_answer(connection, answer_id, generator_id(), utcnow()):
+            return None
+    live = live_answers.register(answer_id)
     try:
         owner, model_messages = _model_messages(app, answer_id)
         release = app.extensions["limiter"].hold_stream(owner)
@@ -134,7 +137,10 @@ def generate_unless_claimed(app, answer_id):
 
     def claim_if_still_waiting():
         try:
-            claim_and_generate(app, answer_id)
+            with session_for(app) as db:  # a read first: almost always a subscriber claimed it
+                progress = queries.answer_progress(db, answer_id)
+            if progress is not None and progress.generator is None:
+                claim_and_generate(app, answer_id)
         except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
             log.exception("could not start answer %s", answer_id)
         finally:
@@ -148,8 +154,9 @@ def generate_unless_claimed(app, answer_id):
 def _model_messages(app, answer_id):
     """(owner, the messages the model is sent) for `answer_id`, from what is stored."""
     config = app.config["CHAT"]
-    with session_for(app) as db:
-        owner, turns = queries.turns_before(db, answer_id)
+    with app.extensions["db_engine"].connect() as connection:
+        owner, _conversation_id = queries.answer_conversation(connection, answer_id)
+        turns = queries.turns_before(connection, answer_id)
     return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
 
 

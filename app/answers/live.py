@@ -16,18 +16,12 @@ class LiveAnswer:
     def __init__(self, answer_id):
         self.answer_id = answer_id
         self._parts = []
-        self._length = 0
         self.finished = None  # reply_pipeline.Finished, once the answer has ended
         self._changed = threading.Condition()
-
-    @property
-    def length(self):
-        return self._length
 
     def append(self, text):
         with self._changed:
             self._parts.append(text)
-            self._length += len(text)
             self._changed.notify_all()
 
     def finish(self, finished):
@@ -36,7 +30,8 @@ class LiveAnswer:
             self._changed.notify_all()
 
     def reader(self, offset):
-        """A reader of this log from character `offset` (clamped to the text so far)."""
+        """A reader of this log from character `offset` (an offset past the text
+        so far reads from its end)."""
         with self._changed:
             text = "".join(self._parts)
             return LogReader(self, text[:offset], text[offset:], len(self._parts))
@@ -94,9 +89,6 @@ class LiveAnswers:
     def __init__(self):
         self._live = {}
         self._lock = threading.Lock()
-        # Held while a process decides whether it generates an answer, so two
-        # subscribers in one process cannot both start it.
-        self.claiming = threading.Lock()
 
     def register(self, answer_id):
         live = LiveAnswer(answer_id)

@@ -3,8 +3,8 @@
 A subscriber names the answer and the offset it already has (the length of
 the text it has shown). It gets the text before that offset (to pick up
 where the page is), then `Piece`s of new text, `HEARTBEAT` while nothing
-comes, and last the answer's `Finished` once its outcome is saved. Reload, a second tab,
-a network drop and a worker restart are all this one path.
+comes, and last the answer's `Finished` once its outcome is saved. Reload, a
+second tab, a network drop and a worker restart are all this one path.
 
 The answer is read from this process's memory when it is generated here
 (claiming it if nobody generates it yet); otherwise from the database's
@@ -67,6 +67,10 @@ def _follow_live(reader, heartbeat_seconds):
 def _tail_database(app, answer_id, offset, heartbeat_seconds):
     quiet_since = time.monotonic()
     while True:
+        live = app.extensions["live_answers"].find(answer_id)
+        if live is not None:  # this process generates it after all
+            yield from _follow_live(live.reader(offset), heartbeat_seconds)
+            return
         with session_for(app) as db:
             progress = queries.answer_progress(db, answer_id)
         if progress is None:  # deleted meanwhile

@@ -47,6 +47,16 @@ def run(connection, sql, params):
     return None if row is None else row[0]
 
 
+def rows(connection, sql, params):
+    """Every row `sql` returns, as tuples (a read; no transaction needed)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_for_driver(sql, connection.dialect.name), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def timestamp(connection, value):
     """A naive UTC datetime as SQLAlchemy stores it: text in its own format on
     SQLite (so the ORM reads it back), the datetime itself for psycopg."""

@@ -34,7 +34,6 @@ from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
 from app.storage import queries
-from app.storage.engine import session_for
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import current_owner, key_digest, use_api_key_owner
 from app.web.message_input import BadInput, check_message, parse_history, parse_offset
@@ -166,9 +165,10 @@ def resume_answer(answer_id):
     """A stored conversation's answer from character `offset` on: what a client
     whose connection dropped missed, then the rest as it is generated."""
     offset = parse_offset(request.args.get("offset"))
-    with session_for(current_app) as db:
-        if queries.owned_answer(db, current_owner(), answer_id) is None:
-            return not_found(None)
+    with current_app.extensions["db_engine"].connect() as connection:
+        found = queries.answer_conversation(connection, answer_id)
+    if found is None or found[0] != current_owner():
+        return not_found(None)
     return text_response(stored_answer_events(answer_id, offset), {"answer_id": answer_id})
 
 

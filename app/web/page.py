@@ -129,12 +129,12 @@ def bad_offset(error):
 
 
 def owned_answer_or_404(answer_id):
-    """The caller's answer `answer_id` (404 if it is not theirs)."""
-    with session_for(current_app) as db:
-        answer = queries.owned_answer(db, session["owner"], answer_id)
-        if answer is None:
-            abort(404)
-        return answer
+    """The conversation id of the caller's answer `answer_id` (404 if it is not theirs)."""
+    with current_app.extensions["db_engine"].connect() as connection:
+        found = queries.answer_conversation(connection, answer_id)
+    if found is None or found[0] != session["owner"]:
+        abort(404)
+    return found[1]
 
 
 def finished_answer(app, answer_id):
@@ -162,11 +162,11 @@ def answer_events(answer_id):
 def answer_progressive(answer_id):
     """The answer as a plain HTML document that grows as the answer is written:
     the page shows it in a frame when JavaScript is off."""
-    answer = owned_answer_or_404(answer_id)
+    conversation_id = owned_answer_or_404(answer_id)
     app = current_app._get_current_object()
     _before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
     head = render_template("_progressive_head.html")
-    conversation_url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
+    conversation_url = url_for("chat.show_conversation", conversation_id=conversation_id)
     body = progressive_document(head, events, conversation_url)
     return Response(stream_with_context(body), mimetype="text/html", headers={
         **STREAM_HEADERS, **FRAMEABLE_HERE,

@@ -9,6 +9,7 @@ import time
 import requests
 
 from deploy.stack import gunicorn
+from tests.conftest import HTMX, page_session, start_answer
 
 SOAK_SECONDS = float(os.environ.get("CHAT_SOAK_SECONDS", "60"))
 CLIENTS = 16
@@ -53,9 +54,27 @@ def impatient(base, rng):
         pass
 
 
+def page_reader(base, rng):
+    browser = page_session(base)
+    message = "page " * rng.randint(1, 30)
+    _bubbles, events_url = start_answer(browser, base, message.strip())
+    body = browser.get(events_url, headers=HTMX, timeout=30).text
+    assert "outcome-complete" in body and body.rstrip().endswith("event: done\ndata:"), body[-300:]
+
+
+def page_leaver(base, rng):
+    # Leaves mid-answer: the answer goes on being generated without anyone watching.
+    browser = page_session(base)
+    _bubbles, events_url = start_answer(browser, base, "z" * 200)
+    with browser.get(events_url, headers=HTMX, stream=True, timeout=30) as r:
+        chunks = r.iter_content(chunk_size=None)
+        for _ in range(rng.randint(1, 3)):
+            next(chunks)
+
+
 def run_clients(base, until, errors):
     rng = random.Random()
-    kinds = [normal, normal, disconnecting, failing, impatient]
+    kinds = [normal, normal, disconnecting, failing, impatient, page_reader, page_leaver]
     while time.monotonic() < until:
         try:
             rng.choice(kinds)(base, rng)
@@ -84,10 +103,11 @@ def test_soak_leaves_nothing_open_and_memory_stable(tmp_path):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             health = requests.get(f"{base}/healthz", timeout=10).json()
-            if health["model_streams_open"] == 0 and health["threads"] <= idle_threads:
+            if health["model_streams_open"] == 0 and health["answers_generating"] == 0 and health["threads"] <= idle_threads:
                 break
             time.sleep(0.2)
         assert health["model_streams_open"] == 0, "every model stream was closed"
+        assert health["answers_generating"] == 0, "every answer generated in the background ended"
         assert health["threads"] <= idle_threads, "no threads leaked"
         grown_mib = (rss_kib(pid) - baseline) / 1024
         assert grown_mib < 20, f"worker memory grew by {grown_mib:.1f} MiB during the soak"
