@@ -29,7 +29,6 @@ from datetime import timedelta
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
 from app.storage import answer_notices, queries
-from app.storage.engine import session_for
 from app.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -137,9 +136,9 @@ def generate_unless_claimed(app, answer_id):
 
     def claim_if_still_waiting():
         try:
-            with session_for(app) as db:  # a read first: almost always a subscriber claimed it
-                progress = queries.answer_progress(db, answer_id)
-            if progress is not None and progress.generator is None:
+            with app.extensions["db_engine"].connect() as connection:
+                unclaimed = queries.is_unclaimed(connection, answer_id)  # a read first: a subscriber almost always claimed it
+            if unclaimed:
                 claim_and_generate(app, answer_id)
         except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
             log.exception("could not start answer %s", answer_id)

@@ -17,28 +17,36 @@ class LiveAnswer:
         self.answer_id = answer_id
         self._parts = []
         self.finished = None  # reply_pipeline.Finished, once the answer has ended
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        # One event per waiting subscriber, set by the next change. (Cheaper
+        # than a threading.Condition under gevent, whose waits allocate and
+        # juggle a lock each.)
+        self._waiting = []
 
     def append(self, text):
-        with self._changed:
+        with self._lock:
             self._parts.append(text)
-            self._changed.notify_all()
+            waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            event.set()
 
     def finish(self, finished):
-        with self._changed:
+        with self._lock:
             self.finished = finished
-            self._changed.notify_all()
+            waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            event.set()
 
     def reader(self, offset):
         """A reader of this log from character `offset` (an offset past the text
         so far reads from its end)."""
-        with self._changed:
+        with self._lock:
             text = "".join(self._parts)
             return LogReader(self, text[:offset], text[offset:], len(self._parts))
 
     @property
     def text(self):
-        with self._changed:
+        with self._lock:
             return "".join(self._parts)
 
     @property
@@ -48,11 +56,15 @@ class LiveAnswer:
     def wait_beyond(self, part_index, timeout):
         """Wait until there is a part past `part_index` or the answer has
         ended, at most `timeout` seconds; True if either happened."""
-        with self._changed:
-            return self._changed.wait_for(lambda: len(self._parts) > part_index or self.finished is not None, timeout)
+        with self._lock:
+            if len(self._parts) > part_index or self.finished is not None:
+                return True
+            changed = threading.Event()
+            self._waiting.append(changed)
+        return changed.wait(timeout)
 
     def parts_from(self, part_index):
-        with self._changed:
+        with self._lock:
             return self._parts[part_index:], len(self._parts)
 
 

@@ -157,10 +157,17 @@ def owned_answer(session, owner_id, answer_id):
 _ANSWER_CONVERSATION = """
     SELECT c.owner_id, c.id FROM messages a JOIN conversations c ON c.id = a.conversation_id
     WHERE a.id = :answer_id AND a.role = 'assistant'"""
+_UNCLAIMED = f"""
+    SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
 _TURNS_BEFORE = """
     SELECT m.role, m.content FROM messages a JOIN messages m ON m.conversation_id = a.conversation_id
     WHERE a.id = :answer_id AND m.id < a.id AND m.content != ''
     ORDER BY m.id"""
+
+
+def is_unclaimed(connection, answer_id):
+    """True if `answer_id` is streaming and no process has claimed it yet."""
+    return bool(driver_sql.rows(connection, _UNCLAIMED, {"answer_id": answer_id}))
 
 
 def answer_conversation(connection, answer_id):
