@@ -136,8 +136,9 @@ def generate_unless_claimed(app, answer_id):
 
     def claim_if_still_waiting():
         try:
+            # A read first: a subscriber has almost always claimed it.
             with app.extensions["db_engine"].connect() as connection:
-                unclaimed = queries.is_unclaimed(connection, answer_id)  # a read first: a subscriber almost always claimed it
+                unclaimed = queries.is_unclaimed(connection, answer_id)
             if unclaimed:
                 claim_and_generate(app, answer_id)
         except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
