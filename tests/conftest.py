@@ -134,6 +134,7 @@ def make_app(database_url):
     # Answers generated in the background end before the test's database goes.
     for app in built:
         assert app.extensions["answer_tasks"].wait(timeout=30), "an answer was still being generated"
+        app.extensions["answer_notices"].close()
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ class Notices:
         self._lock = threading.Lock()
         self._listening = None
         self.listening = threading.Event()  # set once LISTEN is in force
+        self._closed = False
 
     def wait(self, answer_id, timeout):
         """True if news of `answer_id` came before `timeout` seconds passed."""
@@ -52,9 +53,13 @@ class Notices:
                 if not waiting:
                     del self._waiting[answer_id]
 
+    def close(self):
+        """Stop listening (within a second): an app that is done with its database."""
+        self._closed = True
+
     def _listen(self):
         with self._lock:
-            if self._listening is not None and self._listening.is_alive():
+            if self._closed or (self._listening is not None and self._listening.is_alive()):
                 return
             self._listening = threading.Thread(target=self._run, name="answer-notices", daemon=True)
             self._listening.start()
@@ -67,11 +72,12 @@ class Notices:
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
                 self.listening.set()
-                for notice in connection.notifies():
-                    with self._lock:
-                        waiting = list(self._waiting.get(int(notice.payload), ()))
-                    for event in waiting:
-                        event.set()
+                while not self._closed:
+                    for notice in connection.notifies(timeout=1.0):
+                        with self._lock:
+                            waiting = list(self._waiting.get(int(notice.payload), ()))
+                        for event in waiting:
+                            event.set()
         except Exception:  # noqa: BLE001 - followers fall back to polling; the next wait listens again
             log.exception("listening for answer progress failed")
         finally:

@@ -5,6 +5,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -31,6 +33,14 @@ def holding_the_write_lock(path):
     return holder
 
 
+def use_clock(monkeypatch, sleep, monotonic=time.monotonic):
+    """Give sqlite_locks its own `time`: patching the time module's functions
+    would also change them for every other thread of the test process (the
+    deadline ticker, a test's background answers), which then move this
+    test's clock or sleep into its list."""
+    monkeypatch.setattr(sqlite_locks, "time", SimpleNamespace(sleep=sleep, monotonic=monotonic))
+
+
 def notes(path):
     with sqlite3.connect(path) as reader:
         return sorted(text for (text,) in reader.execute("SELECT text FROM notes"))
@@ -44,7 +54,7 @@ def test_a_write_waits_for_the_lock_with_time_sleep_then_succeeds(database, monk
         pauses.append(seconds)
         holder.commit()  # the other worker finishes while we wait
 
-    monkeypatch.setattr(sqlite_locks.time, "sleep", sleep)
+    use_clock(monkeypatch, sleep)
     mine = sqlite3.connect(database, **CONNECT_ARGS)
     mine.cursor().execute("INSERT INTO notes VALUES ('mine')")
     mine.commit()
@@ -53,14 +63,16 @@ def test_a_write_waits_for_the_lock_with_time_sleep_then_succeeds(database, monk
 
 
 def test_a_lock_held_too_long_still_fails_with_database_is_locked(database, monkeypatch):
-    holding_the_write_lock(database)
+    # Kept referenced: a dropped connection is closed, and its lock released,
+    # whenever the garbage collector gets to it.
+    holder = holding_the_write_lock(database)
     clock = iter(range(0, 1000))  # each look at the clock is a second later
-    monkeypatch.setattr(sqlite_locks.time, "monotonic", lambda: next(clock))
     pauses = []
-    monkeypatch.setattr(sqlite_locks.time, "sleep", pauses.append)
+    use_clock(monkeypatch, pauses.append, lambda: next(clock))
     mine = sqlite3.connect(database, **CONNECT_ARGS)
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
         mine.cursor().execute("INSERT INTO notes VALUES ('mine')")
+    holder.rollback()
     # about LOCK_WAIT_SECONDS of waiting, and the pauses grow to their cap
     assert len(pauses) == sqlite_locks.LOCK_WAIT_SECONDS
     assert pauses == sorted(pauses) and pauses[-1] <= 0.01
@@ -69,7 +81,7 @@ def test_a_lock_held_too_long_still_fails_with_database_is_locked(database, monk
 def test_a_stale_snapshot_is_not_waited_for(database, monkeypatch):
     """No wait can help a transaction that read before another worker wrote:
     it fails at once, as it did with SQLite's own busy handler."""
-    monkeypatch.setattr(sqlite_locks.time, "sleep", lambda seconds: pytest.fail("waited for a stale snapshot"))
+    use_clock(monkeypatch, lambda seconds: pytest.fail("waited for a stale snapshot"))
     mine = sqlite3.connect(database, isolation_level=None, **CONNECT_ARGS)
     mine.execute("BEGIN")
     mine.cursor().execute("SELECT count(*) FROM notes").fetchall()
