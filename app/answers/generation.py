@@ -13,9 +13,9 @@ nothing here.
 Stop is a flag in the database that any process can set: a checkpoint that
 finds the answer no longer streaming stops the model. The pipeline wakes at
 least every checkpoint period, even while the model is silent, so Stop takes
-effect within that time. A generator that dies stops checkpointing, and
-whoever notices (a subscriber, a page render) marks the answer interrupted
-(`reap_if_abandoned`).
+effect within that time. A generator that dies stops checkpointing, and the
+next subscriber that follows the answer from the database marks it
+interrupted (`reap_if_abandoned`).
 """
 
 import logging
