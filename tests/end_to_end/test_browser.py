@@ -52,10 +52,11 @@ def test_stop_mid_answer_stops_the_page_and_the_model(page, server):
     while len(streamed.text_content()) <= 20:
         time.sleep(0.02)
     page.page.keyboard.press("Escape")
-    page.page.wait_for_selector(".message.assistant .notice")
-    length = len(page.page.locator(".message.assistant").last.inner_text())
+    # the stopped answer, rendered in place once the server has ended it
+    page.page.wait_for_selector(".message.assistant.outcome-stopped")
+    length = len(page.page.locator(".message.assistant .markdown").last.inner_text())
     time.sleep(1.0)
-    assert len(page.page.locator(".message.assistant").last.inner_text()) == length, "the page stopped growing"
+    assert len(page.page.locator(".message.assistant .markdown").last.inner_text()) == length, "the page stopped growing"
     assert "Stopped." in page.page.locator(".message.assistant").last.inner_text()
     deadline = time.monotonic() + 5
     while "stopped early" not in log.read_text() and time.monotonic() < deadline:

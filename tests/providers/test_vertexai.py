@@ -14,7 +14,7 @@ from app.answers.reply_pipeline import public_error_message
 from app.web.api import ERROR_MARKER
 from tests.page_flow import final_html, post_and_subscribe
 from tests.providers.vertex_standin import Script, VertexStandIn
-from tests.sse_client import comments, decode_events
+from tests.sse_client import comments, decode_events, is_whole_pieces_joined
 
 pytestmark = pytest.mark.filterwarnings(
     # ChatVertexAI is deprecated in langchain-google-vertexai 3.2 (see app/providers/vertexai.py).
@@ -99,16 +99,17 @@ def assert_nothing_leaks(text, standin):
 PIECES = ["Base", "ball <is> ", "a bat & ball ", "game."]
 
 
-def test_page_streams_the_standins_pieces_in_order_as_separate_chunks(client, standin):
+def test_page_streams_the_standins_pieces_in_order(client, standin):
     standin.respond(pieces=PIECES, delay=0.02)
     response = post_message(client, "What is baseball?")
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     chunks = chunks_of(response)
 
-    # Each piece is its own chunk (one SSE event each), in the order served.
-    per_chunk = [piece_texts([chunk]) for chunk in chunks]
-    assert [texts for texts in per_chunk if texts] == [[piece] for piece in PIECES]
+    # The pieces in the order served, each in its own event unless the
+    # server was busy when they came (then those that waited leave as one).
+    per_chunk = ["".join(piece_texts([chunk])) for chunk in chunks]
+    assert is_whole_pieces_joined([text for text in per_chunk if text], PIECES)
     # The model's text is escaped on the way into the page.
     assert "&lt;is&gt;" in "".join(chunks) and "<is>" not in "".join(chunks)
 
@@ -124,12 +125,12 @@ def test_page_streams_the_standins_pieces_in_order_as_separate_chunks(client, st
     assert request.texts == [("user", "What is baseball?")]
 
 
-def test_text_api_streams_the_standins_pieces_in_order_as_separate_chunks(client, standin):
+def test_text_api_streams_the_standins_pieces_in_order(client, standin):
     standin.respond(pieces=PIECES, delay=0.02)
     response = post_text(client, "What is baseball?")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert chunks_of(response) == PIECES
+    assert is_whole_pieces_joined(chunks_of(response), PIECES)
     assert standin.requests[0].texts == [("user", "What is baseball?")]
 
 
