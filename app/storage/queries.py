@@ -176,6 +176,13 @@ def answer_conversation(connection, answer_id):
     return tuple(found[0]) if found else None
 
 
+def owned_answer_conversation(connection, owner_id, answer_id):
+    """The conversation id of `owner_id`'s answer `answer_id`, or None: someone
+    else's is as absent as a missing one."""
+    found = answer_conversation(connection, answer_id)
+    return found[1] if found is not None and found[0] == owner_id else None
+
+
 def answer_progress(session, answer_id):
     """An answer as last saved (content, outcome, error, generator, alive_at,
     created_at), or None if it was deleted."""

@@ -166,9 +166,8 @@ def resume_answer(answer_id):
     whose connection dropped missed, then the rest as it is generated."""
     offset = parse_offset(request.args.get("offset"))
     with current_app.extensions["db_engine"].connect() as connection:
-        found = queries.answer_conversation(connection, answer_id)
-    if found is None or found[0] != current_owner():
-        return not_found(None)
+        if queries.owned_answer_conversation(connection, current_owner(), answer_id) is None:
+            return not_found(None)
     return text_response(stored_answer_events(answer_id, offset), {"answer_id": answer_id})
 
 

@@ -131,10 +131,10 @@ def bad_offset(error):
 def owned_answer_or_404(answer_id):
     """The conversation id of the caller's answer `answer_id` (404 if it is not theirs)."""
     with current_app.extensions["db_engine"].connect() as connection:
-        found = queries.answer_conversation(connection, answer_id)
-    if found is None or found[0] != session["owner"]:
+        conversation_id = queries.owned_answer_conversation(connection, session["owner"], answer_id)
+    if conversation_id is None:
         abort(404)
-    return found[1]
+    return conversation_id
 
 
 def finished_answer(app, answer_id):
