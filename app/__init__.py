@@ -14,9 +14,11 @@ from app.providers import build_chat_model, describe_model
 from app.rendering.markdown import render_markdown, split_for_streaming
 from app.storage.engine import init_db
 from app.web.assets import asset_url
+from app.web.cross_site import refuse_cross_site_writes
 from app.web.csrf import csrf_token
 from app.web.headers import add_security_headers
 from app.web.rate_limits import build_limiter
+from app.web.refusals import Refused, refused
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_global(csrf_token)
     app.add_template_global(split_for_streaming)
     app.after_request(add_security_headers)
+    # Before every other check: a cross-site write is refused untouched.
+    app.before_request(refuse_cross_site_writes)
+    app.register_error_handler(Refused, refused)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's
         # address, scheme and host (X-Forwarded-*), and no more.

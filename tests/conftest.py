@@ -32,11 +32,13 @@ def skip_or_fail(reason):
 
 
 class PageClient(FlaskClient):
-    """A test client that sends the page's CSRF token, as htmx and the forms do."""
+    """A test client that has loaded the page before it writes, as a browser
+    has: it holds an owner and sends the page's CSRF token."""
 
     def open(self, *args, **kwargs):
         if kwargs.get("method", "GET") != "GET" or (args and getattr(args[0], "method", "GET") != "GET"):
             with self.session_transaction() as session:
+                session.setdefault("owner", secrets.token_urlsafe(18))
                 token = session.setdefault(SESSION_KEY, secrets.token_urlsafe(32))
             kwargs["headers"] = {HEADER: token, **(kwargs.get("headers") or {})}
         return super().open(*args, **kwargs)
@@ -135,6 +137,17 @@ def make_app(database_url):
     for app in built:
         assert app.extensions["answer_tasks"].wait(timeout=30), "an answer was still being generated"
         app.extensions["answer_notices"].close()
+
+
+API_KEY = "tests-api-key"
+
+
+def api_client(app, key=API_KEY):
+    """A client of an app built with `api_keys=(key, ...)` that sends the key,
+    as a program keeping stored conversations does."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
 
 
 @pytest.fixture

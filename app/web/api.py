@@ -5,13 +5,12 @@
 
 Bodies may also be form-encoded (`message=...&history=<JSON list>`).
 
-Instead of `history`, a program may keep a stored conversation: send
+With CHAT_API_KEYS set, every call needs `Authorization: Bearer <key>`, and
+instead of `history` a program may keep a stored conversation: send
 `"conversation_id": "new"` to start one, then the id returned in the
-`X-Conversation-Id` header (and in the JSON reply) to continue it. A
-conversation belongs to the caller's session cookie, exactly as on the page:
-keep the cookie (`curl -c jar -b jar`) or get 404. With CHAT_API_KEYS set,
-every call needs `Authorization: Bearer <key>` and conversations belong to
-the key instead.
+`X-Conversation-Id` header (and in the JSON reply) to continue it. A stored
+conversation belongs to the key (404 for any other). The API never reads or
+sets the page's cookie.
 
 A stored conversation's answer is generated apart from the request, as on the
 page: its id comes in the `X-Answer-Id` header (and `answer_id` in JSON), and
@@ -35,7 +34,7 @@ from app.answers.reply_pipeline import COMPLETE, Finished, Piece, UpstreamLimits
 from app.answers.subscription import follow_answer
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
-from app.web.identity import current_owner, key_digest, use_api_key_owner
+from app.web.identity import api_key_owner, key_digest, use_api_key_owner
 from app.web.message_input import BadInput, check_message, parse_history, parse_offset
 from app.web.rate_limits import RateLimited, release_when_done
 
@@ -96,7 +95,7 @@ def start_reply():
     limiter = current_app.extensions["limiter"]
     if conversation_id:
         limiter.admit(rate_limit_key(), take_stream=False)
-        exchange = begin_exchange(current_owner(), "" if conversation_id == "new" else str(conversation_id), text)
+        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else str(conversation_id), text)
         app = current_app._get_current_object()
         claim_and_generate(app, exchange.answer.id)
         return stored_answer_events(exchange.answer.id, 0), {
@@ -166,7 +165,7 @@ def resume_answer(answer_id):
     whose connection dropped missed, then the rest as it is generated."""
     offset = parse_offset(request.args.get("offset"))
     with current_app.extensions["db_engine"].connect() as connection:
-        if queries.owned_answer_conversation(connection, current_owner(), answer_id) is None:
+        if queries.owned_answer_conversation(connection, api_key_owner(), answer_id) is None:
             return not_found(None)
     return text_response(stored_answer_events(answer_id, offset), {"answer_id": answer_id})
 

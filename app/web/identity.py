@@ -4,16 +4,28 @@ import hashlib
 import secrets
 import time
 
-from flask import g, session
+from flask import g, request, session
 
+from app.web.cross_site import SAFE_METHODS
+from app.web.refusals import Refused
 
 SECONDS_PER_DAY = 86400
+
+NO_SESSION = (
+    "Your browser did not send this site's cookie, so nothing was done. "
+    "Reload the page and try again (cookies must be allowed for this site)."
+)
 
 
 def ensure_browser_owner():
     # Each browser owns its conversations through an anonymous id kept in
-    # Flask's signed session cookie.
+    # Flask's signed session cookie. It is given only on a GET: a POST
+    # without the cookie (a cross-site form sends none) must not answer with
+    # a new one, which would replace the visitor's and orphan every
+    # conversation they have.
     if "owner" not in session:
+        if request.method not in SAFE_METHODS:
+            raise Refused(403, NO_SESSION)
         session["owner"] = secrets.token_urlsafe(18)
         session.permanent = True
     # The cookie expires PERMANENT_SESSION_LIFETIME (31 days) after it was
@@ -33,16 +45,19 @@ def key_digest(key):
 
 def use_api_key_owner(digest):
     """Conversations started with an API key (given by its `key_digest`)
-    belong to that key, not to a cookie."""
+    belong to that key."""
     g.owner = "key:" + digest.hex()[:32]
 
 
-def current_owner():
-    """The API key's owner, or else the browser's (given one now if it has none).
+NEEDS_API_KEY = (
+    "Stored conversations on the API need an API key, and this server has none: the operator sets "
+    "CHAT_API_KEYS and you send Authorization: Bearer <key>. Without one, send your own \"history\"."
+)
 
-    The API sets no cookie until it stores a conversation: a program that
-    sends its own history never needs one."""
-    if g.get("owner"):
-        return g.owner
-    ensure_browser_owner()
-    return session["owner"]
+
+def api_key_owner():
+    """The owner of the caller's API key. The API never takes the page's
+    cookie as a credential: a browser sends it to any site's form."""
+    if not g.get("owner"):
+        raise Refused(403, NEEDS_API_KEY)
+    return g.owner

@@ -4,6 +4,7 @@ import json
 
 from app.web.api import ERROR_MARKER
 from app.providers.fake import split_evenly
+from tests.conftest import API_KEY, api_client
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import is_whole_pieces_joined
 
@@ -71,19 +72,25 @@ def test_bad_input_gets_clear_json_errors(make_app):
     assert bad_history.status_code == 400 and "role" in bad_history.json["error"]
 
 
-def test_only_stored_conversations_give_the_caller_a_cookie(client):
-    # A program that sends its own history needs no session; one that keeps
-    # a stored conversation owns it through the cookie it is given.
-    assert "Set-Cookie" not in client.post("/api/chat", json={"message": "hi"}).headers
+def test_the_api_never_sets_or_takes_the_pages_cookie(make_app):
+    # Stored conversations belong to an API key: a browser sends its cookie
+    # to any site's form, so a cookie is no credential for a program.
+    page = make_app().test_client()
+    page.get("/")
+    assert "Set-Cookie" not in page.post("/api/chat", json={"message": "hi"}).headers
+    refused = page.post("/api/chat", json={"message": "hi", "conversation_id": "new"})
+    assert refused.status_code == 403 and "CHAT_API_KEYS" in refused.json["error"]
+    assert "Set-Cookie" not in refused.headers
+    client = api_client(make_app(api_keys=(API_KEY,)))
     started = client.post("/api/chat", json={"message": "hi", "conversation_id": "new"})
-    assert "Set-Cookie" in started.headers
+    assert "Set-Cookie" not in started.headers
     again = client.post("/api/chat", json={"message": "again", "conversation_id": started.json["conversation_id"]})
     assert again.status_code == 200 and again.json["reply"] == "again"
 
 
 def test_a_stored_answer_can_be_resumed_from_any_offset_after_a_drop(make_app):
     model = ScriptedChatModel(pieces=["Resumed ", "exactly ", "where it was."])
-    client = make_app(chat_model=model).test_client()
+    client = api_client(make_app(chat_model=model, api_keys=(API_KEY,)))
     first = client.post("/api/chat/stream", json={"message": "q", "conversation_id": "new"})
     answer_id = first.headers["X-Answer-Id"]
     whole = first.get_data(as_text=True)
@@ -94,8 +101,9 @@ def test_a_stored_answer_can_be_resumed_from_any_offset_after_a_drop(make_app):
     assert client.post("/api/chat", json={"message": "more", "conversation_id": first.headers["X-Conversation-Id"]}).json["answer_id"]
 
 
-def test_resuming_says_clearly_what_is_wrong(app):
-    owner, stranger = app.test_client(), app.test_client()
+def test_resuming_says_clearly_what_is_wrong(make_app):
+    app = make_app(api_keys=(API_KEY, "another-key"))
+    owner, stranger = api_client(app), api_client(app, "another-key")
     answer_id = owner.post("/api/chat", json={"message": "mine", "conversation_id": "new"}).json["answer_id"]
     bad = owner.get(f"/api/answers/{answer_id}/stream?offset=x")
     assert bad.status_code == 400 and "whole number" in bad.json["error"]

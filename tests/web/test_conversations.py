@@ -6,7 +6,7 @@ import time
 
 from app.storage.engine import session_for
 from app.storage.models import Message
-from tests.conftest import HTMX
+from tests.conftest import API_KEY, HTMX, api_client
 from tests.scripted_model import ScriptedChatModel
 from tests.page_flow import answer_url, final_html, post, read_all, send, subscribe
 from tests.sse_client import decode_events
@@ -73,8 +73,9 @@ def test_another_browser_gets_404_for_everything(app):
     assert stranger.post("/messages", headers=HTMX, data={"message": "hi", "conversation_id": conversation_id}).status_code == 404
     assert stranger.post(f"/c/{conversation_id}/rename", data={"title": "mine"}).status_code == 404
     assert stranger.post(f"/c/{conversation_id}/delete").status_code == 404
+    # the API does not take the browser's cookie at all
     api = stranger.post("/api/chat", json={"message": "hi", "conversation_id": conversation_id})
-    assert api.status_code == 404
+    assert api.status_code == 403
     assert "my secret question" not in stranger.get("/").get_data(as_text=True)
     # and nothing the stranger tried changed it
     page = owner.get(f"/c/{conversation_id}").get_data(as_text=True)
@@ -141,7 +142,8 @@ def test_the_model_gets_bounded_history_but_the_transcript_stays_whole(make_app)
 
 def test_a_program_can_hold_a_conversation_through_the_api(make_app):
     model = ScriptedChatModel(pieces=["answer"])
-    client = make_app(chat_model=model).test_client()
+    app = make_app(chat_model=model, api_keys=(API_KEY,))
+    client = api_client(app)
     first = client.post("/api/chat", json={"message": "What is baseball?", "conversation_id": "new"})
     conversation_id = first.json["conversation_id"]
     assert first.headers["X-Conversation-Id"] == conversation_id
@@ -149,7 +151,8 @@ def test_a_program_can_hold_a_conversation_through_the_api(make_app):
     assert streamed.headers["X-Conversation-Id"] == conversation_id
     assert streamed.get_data(as_text=True) == "answer"
     assert [m.text for m in model.received[-1]] == ["What is baseball?", "answer", "More?"]
-    assert "More?" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    # it is the key's, not any browser's
+    assert app.test_client().get(f"/c/{conversation_id}").status_code == 404
 
 
 def test_when_saving_an_exchange_fails_nothing_is_half_saved_and_no_model_is_asked(make_app, monkeypatch):
