@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.answers import deadlines
@@ -16,9 +17,11 @@ from app.storage.engine import init_db
 from app.web.assets import asset_url
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.csrf import csrf_token
+from app.web.message_input import MAX_BODY_BYTES
 from app.web.headers import add_security_headers
 from app.web.rate_limits import build_limiter
-from app.web.refusals import Refused, refused
+from app.web.refusals import Refused, http_error, refused
+from app.web.url_ids import RowIdConverter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,11 @@ def create_app(overrides=None, chat_model=None):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: web.identity.ensure_browser_owner
+        # Far above any message with its history (and nginx's client_max_body_size
+        # says the same): a bigger body is refused before it is read.
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
+    app.url_map.converters["row_id"] = RowIdConverter
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     app.extensions["answer_tasks"] = AnswerTasks()
     app.extensions["live_answers"] = LiveAnswers()
@@ -53,6 +60,7 @@ def create_app(overrides=None, chat_model=None):
     # Before every other check: a cross-site write is refused untouched.
     app.before_request(refuse_cross_site_writes)
     app.register_error_handler(Refused, refused)
+    app.register_error_handler(HTTPException, http_error)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's
         # address, scheme and host (X-Forwarded-*), and no more.

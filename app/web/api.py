@@ -35,7 +35,7 @@ from app.answers.subscription import follow_answer
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
-from app.web.message_input import BadInput, check_message, parse_history, parse_offset
+from app.web.message_input import BadInput, check_message, parse_history, parse_json, parse_offset
 from app.web.rate_limits import RateLimited, release_when_done
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -67,10 +67,20 @@ def require_api_key():
 def request_body():
     if not request.is_json:
         return request.form
-    body = request.get_json(silent=True)
+    try:
+        body = parse_json(request.get_data(as_text=True), "body")
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise BadInput(400, 'The body must be a JSON object like {"message": "..."}.')
     return body
+
+
+def conversation_id_of(body):
+    conversation_id = body.get("conversation_id")
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        raise BadInput(400, 'conversation_id must be text: "new" or an id the API returned.')
+    return conversation_id
 
 
 def rate_limit_key():
@@ -89,13 +99,13 @@ def start_reply():
     config = current_app.config["CHAT"]
     body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
-    conversation_id = body.get("conversation_id")
+    conversation_id = conversation_id_of(body)
     if conversation_id and body.get("history"):
         raise BadInput(400, "Send either history or conversation_id, not both.")
     limiter = current_app.extensions["limiter"]
     if conversation_id:
         limiter.admit(rate_limit_key(), take_stream=False)
-        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else str(conversation_id), text)
+        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text)
         app = current_app._get_current_object()
         claim_and_generate(app, exchange.answer.id)
         return stored_answer_events(exchange.answer.id, 0), {
@@ -159,7 +169,7 @@ def chat_stream():
     return text_response(*start_reply())
 
 
-@bp.get("/answers/<int:answer_id>/stream")
+@bp.get("/answers/<row_id:answer_id>/stream")
 def resume_answer(answer_id):
     """A stored conversation's answer from character `offset` on: what a client
     whose connection dropped missed, then the rest as it is generated."""

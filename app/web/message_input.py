@@ -2,11 +2,18 @@
 
 The same rules hold on the page and on the API: an empty message is a 400, one
 over CHAT_MAX_MESSAGE_CHARS a 413, each with a message a person can act on.
+Text that is not text (a number, a list) or not Unicode (a lone surrogate from
+a JSON escape, which could be neither streamed nor stored as UTF-8) is a 400
+before anything is saved.
 """
 
 import json
 
 from app.answers.model_history import ROLES
+
+# The largest request body: far above any message with its history, and the
+# same as the shipped nginx site's client_max_body_size.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class BadInput(Exception):
@@ -16,14 +23,33 @@ class BadInput(Exception):
         self.message = message
 
 
+def check_unicode(text, what):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(400, f"The {what} is not valid Unicode text (it holds a lone surrogate).") from None
+    return text
+
+
 def check_message(text, max_chars):
     """The message as sent (whitespace kept: it is the person's text), or BadInput."""
-    text = text or ""
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise BadInput(400, 'The message must be text, like {"message": "Hello"}.')
     if not text.strip():
         raise BadInput(400, "Please type a message first.")
     if len(text) > max_chars:
         raise BadInput(413, f"That message is {len(text):,} characters long; the limit is {max_chars:,}.")
-    return text
+    return check_unicode(text, "message")
+
+
+def parse_json(raw, what):
+    """JSON text to a value; nesting deep enough to exhaust the parser is a 400, not a crash."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise BadInput(400, f"The {what} is nested too deeply.") from None
 
 
 def parse_history(raw):
@@ -35,7 +61,7 @@ def parse_history(raw):
         return []
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = parse_json(raw, "history")
         except ValueError:
             raise BadInput(400, "history must be a JSON list of {role, content} objects.") from None
     if not isinstance(raw, list):
@@ -44,7 +70,7 @@ def parse_history(raw):
     for turn in raw:
         if not (isinstance(turn, dict) and turn.get("role") in ROLES and isinstance(turn.get("content"), str)):
             raise BadInput(400, 'Each history turn needs "role" ("user" or "assistant") and "content" (text).')
-        turns.append((turn["role"], turn["content"]))
+        turns.append((turn["role"], check_unicode(turn["content"], "history")))
     return turns
 
 

@@ -31,6 +31,7 @@ from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
 from app.web.message_input import BadInput, check_message, parse_offset
 from app.web.rate_limits import RateLimited
+from app.web.refusals import http_error
 
 bp = Blueprint("chat", __name__)
 
@@ -53,7 +54,7 @@ def refused_request(error):
 
 @bp.errorhandler(ConversationNotFound)
 def conversation_not_found(_error):
-    return NotFound()
+    return http_error(NotFound())
 
 
 def from_htmx():
@@ -145,7 +146,7 @@ def finished_answer(app, answer_id):
     return load
 
 
-@bp.get("/answers/<int:answer_id>/events")
+@bp.get("/answers/<row_id:answer_id>/events")
 def answer_events(answer_id):
     """The answer as SSE for htmx: replayed from the subscriber's offset, then live."""
     owned_answer_or_404(answer_id)
@@ -158,7 +159,7 @@ def answer_events(answer_id):
     )
 
 
-@bp.get("/answers/<int:answer_id>/progressive")
+@bp.get("/answers/<row_id:answer_id>/progressive")
 def answer_progressive(answer_id):
     """The answer as a plain HTML document that grows as the answer is written:
     the page shows it in a frame when JavaScript is off."""
@@ -206,7 +207,7 @@ def regenerate(conversation_id):
         return refuse(BadInput(400, str(error)), conversation_id, "")
 
 
-@bp.post("/answers/<int:answer_id>/stop")
+@bp.post("/answers/<row_id:answer_id>/stop")
 def stop_answer(answer_id):
     with session_for(current_app) as db:
         answer = queries.mark_stopped(db, session["owner"], answer_id)

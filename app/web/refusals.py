@@ -7,9 +7,21 @@ request from another website must not replace the visitor's identity.
 """
 
 from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.web.message_input import MAX_BODY_BYTES
+
+# Werkzeug's texts speak to developers; these to the person.
+PLAIN_WORDS = {
+    404: "There is nothing here: this page or conversation does not exist, or it belongs to another browser.",
+    405: "That address does not take this kind of request.",
+    413: f"The request is too large: the limit is {MAX_BODY_BYTES // 1024:,} KiB.",
+}
 
 
 class Refused(Exception):
+    """A request turned away before any work, with a status and what to do."""
+
     def __init__(self, status, message):
         super().__init__(message)
         self.status = status
@@ -20,15 +32,24 @@ def is_api_request():
     return request.path.startswith("/api/")
 
 
-def refusal_response(status, message, headers=None):
+def refusal_response(status, message, heading="Nothing was done"):
     if is_api_request():
         body = jsonify(error=message)
     elif request.headers.get("HX-Request") == "true":
         body = render_template("_composer_error.html", message=message)
     else:
-        body = render_template("error.html", message=message, status=status)
-    return body, status, headers or {}
+        body = render_template("error.html", message=message, status=status, heading=heading)
+    return body, status
 
 
 def refused(error):
     return refusal_response(error.status, error.message)
+
+
+def http_error(error):
+    """Werkzeug's errors (404, 405, 413, a malformed request's 400) in the app's own words and page."""
+    if error.code is None or error.code < 400:
+        return error  # a redirect Werkzeug's routing asks for
+    response = error.get_response()
+    body, status = refusal_response(error.code, PLAIN_WORDS.get(error.code, error.description), heading=error.name)
+    return body, status, {k: v for k, v in response.headers.items() if k in ("Allow", "Retry-After")}
