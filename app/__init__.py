@@ -50,7 +50,7 @@ def create_app(overrides=None, chat_model=None):
     app.extensions["answer_tasks"] = AnswerTasks()
     app.extensions["live_answers"] = LiveAnswers()
     init_db(app)
-    app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"])
+    app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"], app.instance_path)
 
     app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
     app.add_template_global(asset_url)

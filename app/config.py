@@ -45,7 +45,12 @@ class Config:
     answer_max_seconds: float = 600.0  # the longest an answer may be generated
     rate_messages_per_minute: int = 20  # per client; 0: no limit
     rate_max_streams: int = 3  # simultaneous answers per client; 0: no limit
-    rate_limit_store: str = "memory"  # or "database", shared by all app servers
+    # per network address, whoever the client says it is
+    rate_address_messages_per_minute: int = 60
+    rate_address_max_streams: int = 12
+    rate_new_owners_per_hour: int = 30  # new browser identities
+    rate_limit_store: str = "machine"  # this machine's workers; "database": every app server
+    rate_limit_file: str = ""  # the machine store's SQLite file; default instance/rate-limits.sqlite3
     history_max_chars: int = 24000
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
@@ -123,7 +128,11 @@ def load_config(env=None):
         answer_max_seconds=_float(env, "CHAT_ANSWER_MAX_SECONDS", 600.0),
         rate_messages_per_minute=_int(env, "CHAT_RATE_MESSAGES_PER_MINUTE", 20),
         rate_max_streams=_int(env, "CHAT_RATE_MAX_STREAMS", 3),
-        rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "memory",
+        rate_address_messages_per_minute=_int(env, "CHAT_RATE_ADDRESS_MESSAGES_PER_MINUTE", 60),
+        rate_address_max_streams=_int(env, "CHAT_RATE_ADDRESS_MAX_STREAMS", 12),
+        rate_new_owners_per_hour=_int(env, "CHAT_RATE_NEW_OWNERS_PER_HOUR", 30),
+        rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "machine",
+        rate_limit_file=env.get("CHAT_RATE_LIMIT_FILE", "").strip(),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
@@ -154,8 +163,11 @@ def validate(config):
                 "or CHAT_DEBUG=1 for local development"
             )
         config = replace(config, secret_key=config.secret_key or DEBUG_SECRET_KEY)
-    if config.rate_limit_store not in ("memory", "database"):
-        raise ConfigError(f"CHAT_RATE_LIMIT_STORE must be memory or database, got {config.rate_limit_store!r}")
+    if config.rate_limit_store not in ("machine", "database"):
+        raise ConfigError(
+            f"CHAT_RATE_LIMIT_STORE must be machine or database, got {config.rate_limit_store!r} "
+            "(memory is gone: it gave every worker its own counts)"
+        )
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     return config

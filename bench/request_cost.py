@@ -26,9 +26,11 @@ MESSAGE = "abcdefghij " * 110  # the size of the concurrency bench's answers
 
 
 def build_client(database):
+    from deploy.stack import RATE_LIMITS
+
     os.environ.update(
         SECRET_KEY="bench-" + "x" * 32, CHAT_PROVIDER="fake", CHAT_FAKE_CHUNKS="1",
-        CHAT_RATE_MESSAGES_PER_MINUTE="0", CHAT_RATE_MAX_STREAMS="0", DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=f"sqlite:///{database}", **{name: "0" for name in RATE_LIMITS},
     )
     from app import create_app
 

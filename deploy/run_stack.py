@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deploy.stack import PROJECT, gunicorn, nginx  # noqa: E402
+from deploy.stack import PROJECT, RATE_LIMITS, gunicorn, nginx  # noqa: E402
 
 
 def stop_on_sigterm(_signum, _frame):
@@ -30,8 +30,8 @@ def main():
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
         "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", str(os.cpu_count() or 2)),
         "CHAT_PROXY_HOPS": "1",
-        "CHAT_RATE_MESSAGES_PER_MINUTE": os.environ.get("CHAT_RATE_MESSAGES_PER_MINUTE", "20"),
-        "CHAT_RATE_MAX_STREAMS": os.environ.get("CHAT_RATE_MAX_STREAMS", "3"),
+        # the limits a deployment has (the test helper turns them off)
+        **{name: os.environ.get(name, default) for name, default in RATE_LIMITS.items()},
     }
     with gunicorn(workdir, env, port=8000) as (app_url, app_log, _):
         with nginx(workdir, [app_url], port=nginx_port) as (url, prefix):

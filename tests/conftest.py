@@ -116,14 +116,16 @@ def drop_database(psycopg, admin_url, name, tries=20):
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, tmp_path):
     """Build an app on the fake provider and a fresh database; settings by name."""
 
     def build(chat_model=None, **overrides):
         settings = {
             "provider": "fake", "model": "fake-echo", "database_url": database_url,
             # tests of the limits turn them on
-            "rate_messages_per_minute": 0, "rate_max_streams": 0,
+            "rate_messages_per_minute": 0, "rate_max_streams": 0, "rate_address_messages_per_minute": 0,
+            "rate_address_max_streams": 0, "rate_new_owners_per_hour": 0,
+            "rate_limit_file": str(tmp_path / f"rate-limits-{len(built)}.sqlite3"),
         }
         settings.update(overrides)
         app = create_app(settings, chat_model=chat_model)

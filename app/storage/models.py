@@ -58,13 +58,18 @@ class Message(Base):
 
 
 class RateEvent(Base):
-    """A message sent or a stream open, for rate limits shared between processes."""
+    """A message sent, a stream open or a browser identity given, for rate
+    limits shared between processes (app/web/rate_limits.py)."""
 
     __tablename__ = "rate_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(16))  # "message" or "stream"
+    key: Mapped[str] = mapped_column(String(80))  # the client: owner, API key, or address
+    kind: Mapped[str] = mapped_column(String(16))  # "message", "stream" or "owner"
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the client's network address
 
-    __table_args__ = (Index("ix_rate_events_key_kind_at", "key", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_rate_events_key_kind_at", "key", "kind", "at"),
+        Index("ix_rate_events_address_kind_at", "address", "kind", "at"),
+    )

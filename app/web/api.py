@@ -36,7 +36,7 @@ from app.storage import queries
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
 from app.web.message_input import BadInput, check_message, parse_history, parse_json, parse_offset
-from app.web.rate_limits import RateLimited, release_when_done
+from app.web.rate_limits import release_when_done
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -104,7 +104,7 @@ def start_reply():
         raise BadInput(400, "Send either history or conversation_id, not both.")
     limiter = current_app.extensions["limiter"]
     if conversation_id:
-        limiter.admit(rate_limit_key(), take_stream=False)
+        limiter.admit(rate_limit_key(), request.remote_addr, take_stream=False)
         exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text)
         app = current_app._get_current_object()
         claim_and_generate(app, exchange.answer.id)
@@ -112,7 +112,7 @@ def start_reply():
             "conversation_id": exchange.conversation.id, "answer_id": exchange.answer.id,
         }
     turns = parse_history(body.get("history")) + [("user", text)]
-    release = limiter.admit(rate_limit_key())
+    release = limiter.admit(rate_limit_key(), request.remote_addr)
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
     events = stream_reply(
         current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
@@ -130,11 +130,6 @@ def stored_answer_events(answer_id, offset):
 @bp.errorhandler(BadInput)
 def bad_input(error):
     return jsonify(error=error.message), error.status
-
-
-@bp.errorhandler(RateLimited)
-def rate_limited(error):
-    return jsonify(error=error.message), error.status, {"Retry-After": str(error.retry_after)}
 
 
 @bp.errorhandler(404)

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 import time
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from app.web.cross_site import SAFE_METHODS
 from app.web.refusals import Refused
@@ -26,6 +26,7 @@ def ensure_browser_owner():
     if "owner" not in session:
         if request.method not in SAFE_METHODS:
             raise Refused(403, NO_SESSION)
+        current_app.extensions["limiter"].admit_new_owner(request.remote_addr)
         session["owner"] = secrets.token_urlsafe(18)
         session.permanent = True
     # The cookie expires PERMANENT_SESSION_LIFETIME (31 days) after it was

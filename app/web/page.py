@@ -31,7 +31,7 @@ from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
 from app.web.message_input import BadInput, check_message, parse_offset
 from app.web.rate_limits import RateLimited
-from app.web.refusals import http_error
+from app.web.refusals import http_error, refused
 
 bp = Blueprint("chat", __name__)
 
@@ -47,9 +47,10 @@ def require_csrf_token():
 @bp.errorhandler(CsrfFailure)
 @bp.errorhandler(RateLimited)
 def refused_request(error):
+    if "owner" not in session:  # refused before it had one: nothing to show
+        return refused(error)
     response = refuse(error, request.form.get("conversation_id", ""), request.form.get("message", ""))
-    retry_after = getattr(error, "retry_after", None)
-    return response if retry_after is None else (*response, {"Retry-After": str(retry_after)})
+    return (*response, getattr(error, "headers", {}))
 
 
 @bp.errorhandler(ConversationNotFound)
@@ -105,7 +106,7 @@ def answer(conversation_id, text, mode):
     serves the subscription. A plain form (no JavaScript) is redirected to the
     conversation, where the answer streams into a frame.
     """
-    current_app.extensions["limiter"].admit(session["owner"], take_stream=False)
+    current_app.extensions["limiter"].admit(session["owner"], request.remote_addr, take_stream=False)
     exchange = begin_exchange(session["owner"], conversation_id, text, mode)
     app = current_app._get_current_object()
     if not from_htmx():

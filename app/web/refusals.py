@@ -7,7 +7,6 @@ request from another website must not replace the visitor's identity.
 """
 
 from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
 
 from app.web.message_input import MAX_BODY_BYTES
 
@@ -22,10 +21,15 @@ PLAIN_WORDS = {
 class Refused(Exception):
     """A request turned away before any work, with a status and what to do."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, retry_after=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def headers(self):
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def is_api_request():
@@ -43,7 +47,7 @@ def refusal_response(status, message, heading="Nothing was done"):
 
 
 def refused(error):
-    return refusal_response(error.status, error.message)
+    return (*refusal_response(error.status, error.message), error.headers)
 
 
 def http_error(error):
