@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.answers import deadlines
@@ -17,10 +17,12 @@ from app.storage.engine import init_db
 from app.web.assets import asset_url
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.csrf import csrf_token
+from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
 from app.web.message_input import MAX_BODY_BYTES
 from app.web.headers import add_security_headers
 from app.web.rate_limits import build_limiter
 from app.web.refusals import Refused, http_error, refused
+from app.web.session_cookie import SchemeAwareSessionInterface
 from app.web.url_ids import RowIdConverter
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,9 @@ def create_app(overrides=None, chat_model=None):
         # Far above any message with its history (and nginx's client_max_body_size
         # says the same): a bigger body is refused before it is read.
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        TRUSTED_HOSTS=None if "*" in config.allowed_hosts else list(config.allowed_hosts),
     )
+    app.session_interface = SchemeAwareSessionInterface()
     app.url_map.converters["row_id"] = RowIdConverter
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     app.extensions["answer_tasks"] = AnswerTasks()
@@ -59,6 +63,8 @@ def create_app(overrides=None, chat_model=None):
     app.after_request(add_security_headers)
     # Before every other check: a cross-site write is refused untouched.
     app.before_request(refuse_cross_site_writes)
+    app.before_request(ProxyHopsCheck())
+    app.register_error_handler(SecurityError, host_not_allowed)
     app.register_error_handler(Refused, refused)
     app.register_error_handler(HTTPException, http_error)
     if config.proxy_hops:

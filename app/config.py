@@ -54,10 +54,13 @@ class Config:
     history_max_chars: int = 24000
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
-    secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1 when served over HTTPS
+    secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1: Secure even on plain HTTP (else whenever HTTPS)
     api_keys: tuple = ()  # CHAT_API_KEYS: comma-separated; empty leaves the API open
     database_url: str = ""  # default: SQLite in the instance folder
     proxy_hops: int = 0  # proxies in front that set X-Forwarded-* (1 behind our nginx)
+    # Host names this server answers to (CHAT_ALLOWED_HOSTS, comma-separated;
+    # ".example.com" takes its subdomains too; "*" any): against DNS rebinding.
+    allowed_hosts: tuple = ("localhost", "127.0.0.1")
 
     def with_overrides(self, overrides):
         known = {f.name for f in fields(self)}
@@ -95,6 +98,10 @@ def _float(env, name, default, zero_allowed=False):
 
 def _flag(env, name):
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _names(env, name):
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
 def load_config(env=None):
@@ -137,9 +144,10 @@ def load_config(env=None):
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
         secure_cookies=_flag(env, "CHAT_SECURE_COOKIES"),
-        api_keys=tuple(key.strip() for key in env.get("CHAT_API_KEYS", "").split(",") if key.strip()),
+        api_keys=_names(env, "CHAT_API_KEYS"),
         database_url=env.get("DATABASE_URL", "").strip(),
         proxy_hops=_int(env, "CHAT_PROXY_HOPS", 0),
+        allowed_hosts=_names(env, "CHAT_ALLOWED_HOSTS") or Config.allowed_hosts,
     )
     return validate(config)
 

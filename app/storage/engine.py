@@ -5,7 +5,6 @@ Views and stream generators each open their own short session with
 sent, so a generator must never use a session opened by its view.
 """
 
-import os
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
@@ -17,13 +16,14 @@ from app.config import ConfigError
 from app.storage.answer_notices import Notices
 from app.storage.driver_sql import check_supported
 from app.storage.migrate import alembic_config, upgrade
+from app.storage.private_files import private_directory, private_sqlite_file
 from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
 
 
 def resolve_database_url(url, instance_path):
     """DATABASE_URL, or a SQLite file in the instance folder; PostgreSQL URLs use psycopg 3."""
     if not url:
-        os.makedirs(instance_path, exist_ok=True)
+        private_directory(instance_path)
         return "sqlite:///" + str(Path(instance_path) / "chat.sqlite3")
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
@@ -70,6 +70,7 @@ def init_db(app):
         event.listen(engine, "connect", _sqlite_pragmas)
         # The default database migrates itself; workers take turns.
         upgrade(engine, lock_path=f"{engine.url.database}.migrate-lock")
+        private_sqlite_file(engine.url.database)
     else:
         _check_schema_is_current(engine)
     app.extensions["db_sessions"] = sessionmaker(engine, expire_on_commit=False)

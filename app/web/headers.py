@@ -10,7 +10,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
@@ -28,6 +28,10 @@ FRAMEABLE_HERE = {
 
 
 def add_security_headers(response):
+    if response.mimetype == "text/html":
+        # A page holds a person's conversations: no cache keeps a copy, and
+        # Back shows the conversation as it is now, not as it was.
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from app.storage.models import RateEvent, utcnow
+from app.storage.private_files import PRIVATE_DIRECTORY, private_sqlite_file
 from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
 from app.web.refusals import Refused
 
@@ -189,7 +190,7 @@ def _fast_counter_pragmas(dbapi_connection, _record):
 
 def machine_sessions(path):
     """Sessions on this machine's rate-limit file, made if it is missing."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}", connect_args=SQLITE_CONNECT_ARGS)
     event.listen(engine, "connect", _fast_counter_pragmas)
     try:
@@ -197,6 +198,7 @@ def machine_sessions(path):
     except OperationalError:
         # Another worker starting at the same moment made it first.
         RateEvent.metadata.create_all(engine, tables=[RateEvent.__table__])
+    private_sqlite_file(path)  # it names clients and their addresses
     return sessionmaker(engine, expire_on_commit=False)
 
 

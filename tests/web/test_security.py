@@ -93,3 +93,64 @@ def test_the_session_cookie_is_renewed_once_a_day_not_on_every_request(app, monk
     renewed = client.get("/").headers.get("Set-Cookie", "")
     assert "Expires=" in renewed  # sent again, so its 31 days start again
     assert "Set-Cookie" not in client.get("/").headers
+
+
+def test_the_cookie_is_secure_whenever_the_page_came_over_https(make_app):
+    # Behind nginx terminating TLS, with no CHAT_SECURE_COOKIES in the config.
+    client = make_app(proxy_hops=1).test_client()
+    over_https = client.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert "Secure" in over_https.headers["Set-Cookie"]
+    over_http = make_app(proxy_hops=1).test_client().get("/", headers={"X-Forwarded-Proto": "http"})
+    assert "Secure" not in over_http.headers["Set-Cookie"]
+
+
+def test_only_the_allowed_host_names_are_answered(make_app, caplog):
+    client = make_app().test_client()
+    assert client.get("/", headers={"Host": "localhost:5000"}).status_code == 200
+    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+    rebound = client.get("/", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 400 and "Set-Cookie" not in rebound.headers
+    assert "CHAT_ALLOWED_HOSTS" in caplog.text
+    named = make_app(allowed_hosts=("chat.example.com", ".corp.example")).test_client()
+    assert named.get("/", headers={"Host": "chat.example.com"}).status_code == 200
+    assert named.get("/", headers={"Host": "team.corp.example"}).status_code == 200
+    assert named.get("/", headers={"Host": "localhost"}).status_code == 400
+    assert make_app(allowed_hosts=("*",)).test_client().get("/", headers={"Host": "any.example"}).status_code == 200
+
+
+def test_allowed_hosts_are_read_from_the_environment():
+    config = load_config({"CHAT_PROVIDER": "fake", "CHAT_DEBUG": "1", "CHAT_ALLOWED_HOSTS": " chat.example.com, .corp "})
+    assert config.allowed_hosts == ("chat.example.com", ".corp")
+    assert load_config({"CHAT_PROVIDER": "fake", "CHAT_DEBUG": "1"}).allowed_hosts == ("localhost", "127.0.0.1")
+
+
+def test_pages_are_never_cached_and_images_only_come_from_here(client):
+    conversation_page = client.get("/")
+    assert conversation_page.headers["Cache-Control"] == "no-store"
+    assert "data:" not in conversation_page.headers["Content-Security-Policy"]
+    asset = client.get(conversation_page.get_data(as_text=True).split('rel="stylesheet" href="', 1)[1].split('"', 1)[0])
+    assert asset.headers.get("Cache-Control") != "no-store"
+
+
+def test_the_database_and_its_folder_are_private(tmp_path, make_app):
+    from app.storage.engine import resolve_database_url
+
+    instance = tmp_path / "instance"
+    resolve_database_url("", str(instance))
+    assert instance.stat().st_mode & 0o777 == 0o700
+    database = tmp_path / "private.sqlite3"
+    app = make_app(database_url=f"sqlite:///{database}", rate_messages_per_minute=5,
+                   rate_limit_file=str(tmp_path / "limits" / "rl.sqlite3"))
+    app.test_client().post("/api/chat", json={"message": "hi"})
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "limits" / "rl.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_proxy_in_front_with_no_hops_set_is_reported_once(make_app, caplog):
+    client = make_app().test_client()
+    for _ in range(3):
+        client.get("/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert caplog.text.count("CHAT_PROXY_HOPS=0") == 1
+    caplog.clear()
+    make_app(proxy_hops=1).test_client().get("/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert "CHAT_PROXY_HOPS" not in caplog.text
