@@ -227,7 +227,9 @@ def production_stack(args):
         base, log, process = stack.enter_context(gunicorn(tmp_path, server_env(args)))
         proxy = None
         if not args.direct:
-            base, prefix = stack.enter_context(nginx(tmp_path, [base]))
+            # Without the site's per-address limits: every simulated client
+            # here is 127.0.0.1, and the site caps one address far below 1,000.
+            base, prefix = stack.enter_context(nginx(tmp_path, [base], client_limits=False))
             master = nginx_master(prefix)
             proxy = ProcessGroup(master) if master else None
         host, port = base.removeprefix("http://").split(":")

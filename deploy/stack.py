@@ -21,6 +21,12 @@ from deploy.nginx_config import render_standalone
 PROJECT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Every rate limit's setting, with the app's default (app/config.py).
+RATE_LIMITS = {
+    "CHAT_RATE_MESSAGES_PER_MINUTE": "20", "CHAT_RATE_MAX_STREAMS": "3",
+    "CHAT_RATE_ADDRESS_MESSAGES_PER_MINUTE": "60", "CHAT_RATE_ADDRESS_MAX_STREAMS": "12",
+    "CHAT_RATE_NEW_OWNERS_PER_HOUR": "30",
+}
 # One key for every server this process starts, so they accept each other's cookies.
 RUN_SECRET_KEY = secrets.token_hex(32)
 
@@ -80,8 +86,8 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
         "SECRET_KEY": os.environ.get("SECRET_KEY") or RUN_SECRET_KEY,
         # Tests and benchmarks send many messages from one address; `env` can
         # turn the rate limits back on (make stack does).
-        "CHAT_RATE_MESSAGES_PER_MINUTE": "0",
-        "CHAT_RATE_MAX_STREAMS": "0",
+        **{name: "0" for name in RATE_LIMITS},
+        "CHAT_RATE_LIMIT_FILE": str(tmp_path / "rate-limits.sqlite3"),
         **(env or {}),
     }
     with open(log_path, "w") as log:
@@ -97,9 +103,10 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
 
 
 @contextmanager
-def nginx(tmp_path, upstreams, read_timeout="300s", port=None):
+def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=True):
     """A real nginx on a free loopback port, with the site from deploy/nginx.conf
-    proxying to `upstreams` (base URLs). Yields (base_url, prefix_dir)."""
+    proxying to `upstreams` (base URLs). Yields (base_url, prefix_dir).
+    `client_limits=False` is for load tests from one address alone (see render_site)."""
     port = port or free_port()
     prefix = tmp_path / f"nginx-{port}"
     prefix.mkdir(exist_ok=True)
@@ -112,6 +119,7 @@ def nginx(tmp_path, upstreams, read_timeout="300s", port=None):
             listen=f"127.0.0.1:{port}",
             upstreams=[url.removeprefix("http://") for url in upstreams],
             read_timeout=read_timeout,
+            client_limits=client_limits,
         )
     )
     process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config)], stderr=subprocess.STDOUT,
