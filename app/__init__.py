@@ -3,7 +3,6 @@
 import logging
 
 from flask import Flask
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,7 +11,7 @@ from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
 from app.config import load_config
 from app.providers import build_chat_model, describe_model
-from app.rendering.markdown import render_markdown, split_for_streaming
+from app.rendering.markdown import answer_html, render_answer, split_for_streaming
 from app.storage.engine import init_db
 from app.web.assets import asset_url
 from app.web.cross_site import refuse_cross_site_writes
@@ -52,11 +51,12 @@ def create_app(overrides=None, chat_model=None):
     app.url_map.converters["row_id"] = RowIdConverter
     app.extensions["chat_model"] = chat_model or build_chat_model(config)
     app.extensions["answer_tasks"] = AnswerTasks()
+    app.extensions["render_answer"] = render_answer
     app.extensions["live_answers"] = LiveAnswers()
     init_db(app)
     app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"], app.instance_path)
 
-    app.add_template_filter(lambda text: Markup(render_markdown(text or "")), "markdown")
+    app.add_template_filter(answer_html)
     app.add_template_global(asset_url)
     app.add_template_global(csrf_token)
     app.add_template_global(split_for_streaming)

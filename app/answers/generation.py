@@ -166,8 +166,12 @@ def _generate(app, live, model_messages, release, tasks):
     answer_id = live.answer_id
 
     def save_finished(finished):
+        # The answer as pages show it, made once here (the app gives the
+        # renderer: this package knows no HTML), before the transaction: it
+        # may take a while.
+        rendered = app.extensions["render_answer"](finished.text)
         with engine.begin() as connection:
-            queries.save_answer(connection, answer_id, finished)
+            queries.save_answer(connection, answer_id, finished, rendered)
             answer_notices.announce(connection, answer_id)
 
     # The pipeline wakes at least once a checkpoint period (a heartbeat), so a

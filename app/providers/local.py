@@ -9,7 +9,7 @@ import logging
 import threading
 
 from app.config import ConfigError
-from app.providers.offload import iterate_off_the_hub
+from app.offload import iterate_off_the_hub
 from app.providers.text_stream import TextStreamingChatModel
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,8 @@ Nothing from the model or the user is trusted as HTML: streamed pieces are
 escaped, and finished text is rendered as markdown with raw HTML disabled and
 then sanitised again with an allow-list (nh3), so a `<script>`, an `onerror=`
 or a `javascript:` link can only ever show as text. Code blocks are
-highlighted on the server with Pygments.
+highlighted on the server with Pygments, once, when the answer is finished
+(render_answer; see highlighting.py for the limits).
 """
 
 import html
@@ -14,29 +15,26 @@ from dataclasses import dataclass
 import nh3
 from markupsafe import Markup
 from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
-_formatter = HtmlFormatter(nowrap=True)
+from app.offload import run_off_the_hub
+from app.rendering.highlighting import render_finished
 
 
-def _highlight(code, lang, _attrs):
-    try:
-        lexer = get_lexer_by_name(lang.strip()) if lang.strip() else None
-    except ClassNotFound:
-        lexer = None
-    if lexer is None:
-        return ""  # markdown-it escapes it as plain code
-    return highlight(code, lexer, _formatter)
+def _parser(highlight=None):
+    return (
+        MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": highlight})
+        .enable("table")
+        .enable("strikethrough")
+    )
 
 
-_markdown = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight})
-    .enable("table")
-    .enable("strikethrough")
-)
+# Streamed blocks and pages: code is shown plain (escaped by markdown-it).
+_plain = _parser()
+
+# Rendering is linear in the text, but a long block still costs: 80,000
+# characters of "![" take over a second. A block longer than this is
+# rendered on a native thread, so the worker's other streams go on meanwhile.
+INLINE_RENDER_CHARS = 4000
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
@@ -58,19 +56,41 @@ def escape_text(text):
     return html.escape(text, quote=True).replace("\r", "&#13;").replace("\0", "&#65533;")
 
 
-def render_markdown(text):
+def render_markdown(text, highlight=None):
     """Markdown to sanitised HTML; each code block gets a copy button.
 
-    The button is added after sanitising: it is our markup, not the model's.
+    `highlight` is a markdown-it highlight callback (highlighting.highlighter);
+    without one, code is plain. The button is added after sanitising: it is
+    our markup, not the model's.
     """
+    parser = _plain if highlight is None else _parser(highlight)
     clean = nh3.clean(
-        _markdown.render(text),
+        parser.render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
     return _PRE.sub(lambda m: f'<div class="code-block">{_COPY_BUTTON}<pre class="highlight">{m.group(1)}</pre></div>', clean)
+
+
+def render_block(text):
+    """render_markdown(text), off the gevent hub if the text is long."""
+    if len(text) <= INLINE_RENDER_CHARS:
+        return render_markdown(text)
+    return run_off_the_hub(lambda: render_markdown(text))
+
+
+def render_answer(text):
+    """A finished answer's HTML, code highlighted within the budget: what is stored."""
+    return render_finished(render_markdown, text)
+
+
+def answer_html(message):
+    """A finished answer as its generator rendered it; one that has none (it
+    was cut off with its process, or is older than stored rendering) is
+    rendered here, with its code plain."""
+    return Markup(message.rendered if message.rendered is not None else render_block(message.content))
 
 
 class BlockSplitter:
@@ -132,4 +152,4 @@ def split_for_streaming(text):
     subscriber that had read `text` piece by piece would have on screen."""
     splitter = BlockSplitter()
     blocks = splitter.feed(text)
-    return ShownSoFar(Markup("".join(render_markdown(block) for block in blocks)), Markup(escape_text(splitter.tail)))
+    return ShownSoFar(Markup("".join(render_block(block) for block in blocks)), Markup(escape_text(splitter.tail)))

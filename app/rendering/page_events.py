@@ -12,7 +12,7 @@ reconnect (Last-Event-ID) picks up exactly where the page is.
 from flask import render_template
 
 from app.answers.reply_pipeline import Heartbeat, Piece
-from app.rendering.markdown import BlockSplitter, escape_text, render_markdown
+from app.rendering.markdown import BlockSplitter, escape_text, render_block
 from app.rendering.sse import frame_comment, frame_event
 
 OPENING = frame_comment("stream open")
@@ -33,7 +33,7 @@ def partial(target, swap, html):
 def piece_event(answer_id, splitter, text, offset):
     blocks = splitter.feed(text)
     if blocks:
-        rendered = "".join(render_markdown(block) for block in blocks)
+        rendered = "".join(render_block(block) for block in blocks)
         html = partial(f"#m-{answer_id}-blocks", "beforeend", rendered) + _tail(answer_id, splitter)
     elif splitter.tail_grew_by_piece:
         html = partial(f"#m-{answer_id}-text", "beforeend", escape_text(text))

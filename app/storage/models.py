@@ -53,6 +53,9 @@ class Message(Base):
     # one whose generator stopped showing it is reaped as interrupted.
     generator: Mapped[str | None] = mapped_column(String(64), nullable=True)
     alive_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A finished answer's HTML, rendered once by its generator with its code
+    # highlighted (app/rendering/highlighting.py); pages show it as stored.
+    rendered: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -76,7 +76,7 @@ _REAP_ANSWER = f"""
       AND ((generator IS NOT NULL AND alive_at < :alive_before)
            OR (generator IS NULL AND created_at < :created_before))
     RETURNING id"""
-_FINISHED_COLUMNS = """content = :content, error = :error,
+_FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second"""
 _SAVE_FINISHED = f"UPDATE messages SET outcome = :outcome, {_FINISHED_COLUMNS} WHERE id = :answer_id"
 # A Stop handled by another process marks the answer first; the stream then
@@ -207,11 +207,12 @@ def delete_conversation(session, conversation):
     session.commit()
 
 
-def save_answer(connection, answer_id, finished):
-    """Save how a streamed answer ended (nothing if the conversation was
-    deleted meanwhile). `connection`: a Core connection in a transaction."""
+def save_answer(connection, answer_id, finished, rendered):
+    """Save how a streamed answer ended, and its text `rendered` as HTML
+    (nothing if the conversation was deleted meanwhile). `connection`: a Core
+    connection in a transaction."""
     statement = _SAVE_INTERRUPTED if finished.outcome == INTERRUPTED else _SAVE_FINISHED
-    driver_sql.run(connection, statement, {"answer_id": answer_id, **finished_columns(finished)})
+    driver_sql.run(connection, statement, {"answer_id": answer_id, "rendered": rendered, **finished_columns(finished)})
 
 
 def mark_stopped(session, owner_id, answer_id):

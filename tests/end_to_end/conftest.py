@@ -22,9 +22,10 @@ ANSWER = """Here is **bold** text and a list:
 - one
 - two
 
-```python
-def greet(name):
-    return f"hello {name}"
+```ruby
+def greet(name)
+  "hello #{name}"
+end
 ```
 
 The end."""
