@@ -42,4 +42,4 @@ def host_not_allowed(_error):
     """A Host outside CHAT_ALLOWED_HOSTS (DNS rebinding, or a name the operator
     forgot). Plain text: building the app's page needs the host it refuses."""
     log.warning(HOST_NOT_ALLOWED, request.headers.get("Host", ""), ",".join(current_app.config["TRUSTED_HOSTS"]))
-    return "This server does not answer to that host name.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return "This server does not answer to that host name (its operator lists them in CHAT_ALLOWED_HOSTS).\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
