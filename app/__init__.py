@@ -54,7 +54,7 @@ def create_app(overrides=None, chat_model=None):
     app.extensions["render_answer"] = render_answer
     app.extensions["live_answers"] = LiveAnswers()
     init_db(app)
-    app.extensions["limiter"] = build_limiter(config, app.extensions["db_sessions"], app.instance_path)
+    app.extensions["limiter"] = build_limiter(config, app.extensions["db_engine"], app.instance_path)
 
     app.add_template_filter(answer_html)
     app.add_template_global(asset_url)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.storage.models import RateEvent, utcnow
 from app.web.rate_limits import SWEEP_EVERY
@@ -102,7 +103,7 @@ def test_an_address_has_only_so_many_streams_whatever_its_cookies(make_app):
 
 
 def open_streams(app):
-    with app.extensions["limiter"]._sessions() as db:
+    with Session(app.extensions["limiter"].engine) as db:
         return db.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.kind == "stream"))
 
 
@@ -123,11 +124,11 @@ def test_new_identities_per_address_are_capped_without_a_cookie(make_app):
 def test_old_counts_are_forgotten(make_app, store):
     app = make_app(rate_messages_per_minute=1000, rate_limit_store=store)
     limiter = app.extensions["limiter"]
-    with limiter._sessions() as db:
+    with Session(limiter.engine) as db:
         db.add_all(RateEvent(key=f"gone-{i}", kind="message", at=utcnow() - timedelta(hours=2)) for i in range(50))
         db.commit()
     client = app.test_client()
     for _ in range(SWEEP_EVERY):
         client.post("/api/chat", json={"message": "hi"})
-    with limiter._sessions() as db:
+    with Session(limiter.engine) as db:
         assert db.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.key.like("gone-%"))) == 0
