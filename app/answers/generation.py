@@ -169,7 +169,11 @@ def _generate(app, live, model_messages, release, tasks):
         # The answer as pages show it, made once here (the app gives the
         # renderer: this package knows no HTML), before the transaction: it
         # may take a while.
-        rendered = app.extensions["render_answer"](finished.text)
+        try:
+            rendered = app.extensions["render_answer"](finished.text)
+        except Exception:  # noqa: BLE001 - the text matters more: pages render it themselves
+            log.exception("answer %s: rendering failed", answer_id)
+            rendered = None
         with engine.begin() as connection:
             queries.save_answer(connection, answer_id, finished, rendered)
             answer_notices.announce(connection, answer_id)

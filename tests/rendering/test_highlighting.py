@@ -91,3 +91,14 @@ def test_a_long_block_is_rendered_off_the_hub(monkeypatch):
     assert markdown.render_block("short *one*") == "<p>short <em>one</em></p>\n" and not moved
     long_block = "![" * markdown.INLINE_RENDER_CHARS
     assert "![![" in markdown.render_block(long_block) and len(moved) == 1
+
+
+def test_an_answer_whose_rendering_fails_is_still_saved(make_app):
+    app = make_app(chat_model=ScriptedChatModel(pieces=[CODE]))
+    app.extensions["render_answer"] = lambda text: 1 / 0
+    client = app.test_client()
+    conversation_id, _ = send(client, "code please")
+    with session_for(app) as db:
+        answer = db.query(Message).filter_by(role="assistant").one()
+    assert (answer.outcome, answer.content, answer.rendered) == ("complete", CODE, None)
+    assert "def greet(name)" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
