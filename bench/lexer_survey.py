@@ -1,6 +1,7 @@
 """Which Pygments lexers do superlinear work on adversarial input.
 
-    .venv/bin/python bench/lexer_survey.py [--all | --lexers autoit,make] [--size N] [--cap SECONDS] [--cover]
+    .venv/bin/python bench/lexer_survey.py [--all [--resume-at CLASS] | --lexers autoit,make]
+                                           [--size N] [--cap SECONDS] [--cover]
 
 For each lexer (by default the allowed ones, app/rendering/safe_lexers.py;
 --all: every lexer of pygments.lexers.get_all_lexers(); --lexers: those
@@ -47,6 +48,8 @@ STOP_ABOVE = 2 * K * K  # measured again: up to quadratic growth and a little mo
 def candidates(args):
     if args.all:
         classes = [find_lexer_class(name) for name, *_ in get_all_lexers(plugins=False)]
+        if args.resume_at:  # after an interrupted run
+            classes = classes[[cls.__name__ for cls in classes].index(args.resume_at):]
     elif args.lexers:
         classes = [find_lexer_class_by_name(alias.strip()) for alias in args.lexers.split(",")]
     else:
@@ -105,6 +108,7 @@ def main():
     parser.add_argument("--lexers", help="comma-separated aliases, e.g. autoit,systemd,make,terraform,cfengine3")
     parser.add_argument("--size", type=int, default=1000, help="the small size n of the first pass (default 1000)")
     parser.add_argument("--cap", type=float, default=5.0, help="CPU seconds after which a run is stopped")
+    parser.add_argument("--resume-at", metavar="CLASS", help="with --all: start at this lexer class, e.g. RagelLexer")
     parser.add_argument("--cover", action="store_true", help="print the inputs that catch every superlinear lexer")
     args = parser.parse_args()
 
