@@ -1,24 +1,28 @@
 """Every lexer that highlights model output does work linear in the text.
 
-The model's answer is attacker-controlled, and many Pygments lexers take
-quadratic time on crafted input: a rule whose regex scans to the end of the
-text (a string or comment that never closes, a `\\s*` that runs over every
-following blank line, a lookahead over a long word) fails, one character is
-consumed, and the same scan starts again at the next position. Such a block
-of 8,000 characters cost 19 s of CPU. So code blocks are highlighted only by
-the lexers in app/rendering/safe_lexers.py, and this test feeds each of them
-the worst inputs we know of at a size n and at K*n and checks that the CPU
-time grows about K-fold (linear), not K²-fold (quadratic).
+The model's answer is attacker-controlled, and most Pygments lexers take
+superlinear time on crafted input: a rule whose regex scans to the end of
+the line or text (a string or comment that never closes, a `\\s*` that runs
+over every following blank line, a lookahead over a long word) fails, one
+character is consumed, and the same scan starts again at the next position;
+a few backtrack exponentially. 8,000 characters cost seconds of CPU. So code
+blocks are highlighted only by the lexers of app/rendering/safe_lexers.py,
+and this test feeds each of them, as lexer_for makes it, the worst inputs
+we know of (WORST) at a size n and at K*n, and checks that the CPU time
+grows about K-fold (linear), not K²-fold (quadratic). A second test shows
+that the check does flag a quadratic lexer.
 
-The inputs (ATTACKS) and the check (growth, is_superlinear) live here, and
-bench/lexer_survey.py imports them from this module (bench/ is not a
-package): the survey that chose the lexers and this test use the same ones.
+The inputs (ATTACKS, of which WORST is a part) and the check (growth,
+screen, confirm, is_superlinear) live here, and bench/lexer_survey.py
+imports them from this module (bench/ is not a package): the survey that
+admits a lexer, on all of ATTACKS, and this test measure the same way.
 
 No absolute time is asserted, only how time grows with the size, measured as
 CPU time of this thread (time.thread_time: CPU time like time.process_time,
-but neither counts other threads' work nor becomes tick-granular while the
-SIGPROF timer that stops a runaway measurement is armed, as process_time does
-on Linux).
+but it counts no other thread's work, and it stays precise while the SIGPROF
+timer that stops a runaway measurement is armed, when process_time becomes
+tick-granular (4 ms) on Linux). A runaway run is stopped once it has grown
+too much: the file takes about 30 s of CPU.
 """
 
 import math
@@ -131,8 +135,20 @@ for _seed in range(3):
     ATTACKS[f"random punctuation #{_seed}"] = _random(PUNCTUATION, _seed)
     ATTACKS[f"random code characters #{_seed}"] = _random(CODE_CHARACTERS, 100 + _seed)
 
-# The test's inputs: PLACEHOLDER
-WORST = list(ATTACKS)[::3]
+# The test's inputs: the worst ones. In `bench/lexer_survey.py --all`
+# (2026-12-01, Pygments 2.21.0), 380 of the 602 lexers were superlinear on
+# some of ATTACKS; measured as this test measures, these 54 inputs catch 376
+# of them (the other 4 are at the edge of what these sizes can see). All of
+# ATTACKS is for admitting a lexer (the survey); these keep the test quick.
+WORST = [
+    "'#'*n", "'$'*n", "'&'*n", "'+'*n", "'-'*n", "':'*n", "'['*n", "'_'*n", "'`'*n", "'{'*n", "'\\t'*n", "'\\n'*n",
+    "'a'*n", "'x'*n", "'0'*n", "'é'*n", "'<!--'*n", "'${'*n", "'[['*n", "'#{'*n", "'<?'*n", "'(*'*n", "'%{'*n",
+    "'<%'*n", '\'r#"\'*n', "'&#'*n", '\'"\\\\\'*n', '"\'\\\\"*n', "'{#'*n", '\'\\\\"\'*n', '"\\\\\'"*n', "'a.'*n",
+    "'--'*n", "'$a'*n", "' \\n'*n", "'\\t\\n'*n", "'1_'*n", "'a{'*n", "'..'*n", "'a<b'*n", "'A_'*n", "'/*abc\\n'*n",
+    "'[a\\n'*n", "'<<EOF\\n'*n", "'def f(\\n'*n", "'>>>  \\n'*n", "'<<<EOF\\n'+'a\\n'*n", '"\'"+\'a\\n\'*n',
+    "'`'+'a\\n'*n", '"\'"+\'a \'*n', '\'"\'+\'\\\\\\\\\'*n', '"\'"+\'a\'*n', "'@'+'a'*n", "'\\\\'+'a'*n",
+]
+assert set(WORST) <= set(ATTACKS)
 
 
 # --- The check --------------------------------------------------------------
