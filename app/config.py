@@ -24,8 +24,7 @@ class Config:
     google_cloud_project: str = ""
     google_cloud_location: str = "us-central1"
     vertex_transport: str = "grpc"
-    vertex_base_url: str = ""  # only for a stand-in server in tests
-    vertex_max_retries: int = 0  # the reply pipeline retries (see upstream_retries)
+    vertex_base_url: str = ""  # a stand-in server (tests): http(s)://host:port for REST, host:port for gRPC
     first_piece_timeout: float = 60.0
     stall_timeout: float = 30.0
     upstream_retries: int = 2
@@ -107,6 +106,13 @@ def _names(env, name):
 def load_config(env=None):
     """Read the settings from `env` (default: os.environ)."""
     env = os.environ if env is None else env
+    if env.get("CHAT_VERTEX_MAX_RETRIES", "0").strip() not in ("", "0"):
+        # The library would retry every error (400, 403, 404 too), on top of
+        # the app's own retries, which retry only what may succeed next time.
+        raise ConfigError(
+            "CHAT_VERTEX_MAX_RETRIES is not used: the app retries Gemini itself, and only errors worth "
+            "retrying; set CHAT_UPSTREAM_RETRIES instead (default 2)"
+        )
     project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
     provider = env.get("CHAT_PROVIDER", "").strip().lower() or ("vertexai" if project else "local")
     default_model = {"vertexai": DEFAULT_VERTEX_MODEL, "local": DEFAULT_LOCAL_MODEL}.get(provider, "fake-echo")
@@ -117,7 +123,6 @@ def load_config(env=None):
         google_cloud_location=env.get("GOOGLE_CLOUD_LOCATION", "").strip() or "us-central1",
         vertex_transport=env.get("CHAT_VERTEX_TRANSPORT", "").strip().lower() or "grpc",
         vertex_base_url=env.get("CHAT_VERTEX_BASE_URL", "").strip(),
-        vertex_max_retries=_int(env, "CHAT_VERTEX_MAX_RETRIES", 0),
         first_piece_timeout=_float(env, "CHAT_FIRST_PIECE_TIMEOUT", 60.0),
         stall_timeout=_float(env, "CHAT_STALL_TIMEOUT", 30.0),
         upstream_retries=_int(env, "CHAT_UPSTREAM_RETRIES", 2),
@@ -178,5 +183,23 @@ def validate(config):
         )
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
+    check_vertex_base_url(config.vertex_transport, config.vertex_base_url)
     return config
+
+
+def check_vertex_base_url(transport, url):
+    """gRPC takes host:port and always speaks TLS; REST takes a URL."""
+    if not url:
+        return
+    has_scheme = "://" in url
+    if transport == "grpc" and has_scheme:
+        raise ConfigError(
+            f"CHAT_VERTEX_BASE_URL={url} cannot work with CHAT_VERTEX_TRANSPORT=grpc: gRPC takes host:port "
+            "(always over TLS); use CHAT_VERTEX_TRANSPORT=rest for an http(s):// URL"
+        )
+    if transport == "rest" and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"CHAT_VERTEX_BASE_URL={url} cannot work with CHAT_VERTEX_TRANSPORT=rest: it needs an "
+            "http:// or https:// URL (host:port alone is for gRPC)"
+        )
 

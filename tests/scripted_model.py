@@ -14,11 +14,15 @@ class ModelBroke(RuntimeError):
 
 class ScriptedChatModel(BaseChatModel):
     """Yields `pieces` (after `delay` seconds each); raises after `fail_after`
-    pieces if set. Records what it was sent and whether its stream was closed."""
+    pieces if set; with `finish_reason`, the last piece carries it (and
+    `usage`, LangChain's usage_metadata) as Gemini's do. Records what it was
+    sent and whether its stream was closed."""
 
     pieces: list[str]
     delay: float = 0.0
     fail_after: int | None = None
+    finish_reason: str | None = None
+    usage: dict | None = None
     received: list = []
     yielded: int = 0
     closed: threading.Event = None
@@ -44,6 +48,11 @@ class ScriptedChatModel(BaseChatModel):
                 if self.delay:
                     time.sleep(self.delay)
                 self.yielded += 1
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                last = index == len(self.pieces) - 1
+                if last and self.finish_reason:
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece, usage_metadata=self.usage),
+                                              generation_info={"finish_reason": self.finish_reason})
+                else:
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         finally:
             self.closed.set()

@@ -16,15 +16,13 @@ import time
 from dataclasses import dataclass
 
 from app.answers.deadlines import TICK, ticker
+from app.answers.outcomes import (
+    COMPLETE, ERROR, INTERRUPTED, STOPPED, TIMED_OUT, TOO_LONG, is_retryable, public_error_message, verdict_for,
+)
+from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
 from app.providers.text_stream import stream_text
 
 log = logging.getLogger(__name__)
-
-COMPLETE = "complete"
-ERROR = "error"
-STOPPED = "stopped"
-INTERRUPTED = "interrupted"
-
 
 @dataclass(frozen=True)
 class Piece:
@@ -44,6 +42,9 @@ class Finished:
     first_piece_seconds: float | None = None
     seconds: float = 0.0
     pieces: int = 0
+    finish_reason: str | None = None  # the model's own (Gemini's STOP, MAX_TOKENS, SAFETY...)
+    category: str | None = None  # the safety category of a block
+    usage: Usage | None = None
 
     @property
     def pieces_per_second(self):
@@ -52,7 +53,6 @@ class Finished:
 
 
 HEARTBEAT = Heartbeat()
-_END = object()
 _STOP = object()
 
 # Answers streaming in this process, by the key their caller gave, so that a
@@ -68,44 +68,6 @@ def request_stop(key):
     reader.stop()
     reader.queue.put(_STOP)
     return True
-
-
-TIMED_OUT = "The model took too long to answer. Please try again."
-TOO_LONG = "The answer reached its time limit and was cut off here."
-
-
-def _error_kind(exc):
-    name = type(exc).__name__
-    status = getattr(exc, "code", None) or getattr(exc, "status_code", None)
-    if name in ("ResourceExhausted", "TooManyRequests") or status == 429:
-        return "rate-limited"
-    if name in ("DeadlineExceeded", "Timeout", "ReadTimeout") or "timeout" in name.lower():
-        return "timeout"
-    if name == "ServiceUnavailable" or status == 503:
-        return "unavailable"
-    if name in ("ConnectionError", "ChunkedEncodingError", "ProtocolError"):
-        return "connection"
-    if name in ("InternalServerError", "BadGateway", "GatewayTimeout") or status in (500, 502, 504):
-        return "server"
-    return "other"
-
-
-_PUBLIC_MESSAGES = {
-    "rate-limited": "The model is busy right now (rate limited). Please try again in a moment.",
-    "timeout": TIMED_OUT,
-    "unavailable": "The model service is unavailable right now. Please try again in a moment.",
-    "connection": "The connection to the model was lost. Please try again.",
-}
-
-
-def public_error_message(exc):
-    """A clear message for a person, never a stack trace or a credential."""
-    return _PUBLIC_MESSAGES.get(_error_kind(exc), "The model failed to answer. Please try again.")
-
-
-def is_retryable(exc):
-    """Worth another try before any text was sent: the upstream's trouble, not ours."""
-    return _error_kind(exc) != "other"
 
 
 @dataclass(frozen=True)
@@ -154,6 +116,7 @@ class _ModelReader:
         self.started = time.monotonic()
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._stream = None
         self.pieces_read = 0
         self._held = None  # what `take` found after the text it joined
         self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
@@ -161,8 +124,8 @@ class _ModelReader:
 
     def take(self):
         """(item, pieces): the next text with every piece already queued behind
-        it joined on (and how many pieces that was), or an end marker, an
-        error or a deadlines.TICK with 0. Waits as long as it takes.
+        it joined on (and how many pieces that was), or the `Ending`, a stop
+        marker, an error or a deadlines.TICK with 0. Waits as long as it takes.
 
         Joining costs nothing while the server keeps up. When it falls behind
         (pieces wait in the queue), it catches up with one write per answer
@@ -187,19 +150,34 @@ class _ModelReader:
         return "".join(texts), len(texts)
 
     def stop(self):
+        """Stop reading; a stream that can (Gemini's) ends its upstream call
+        now, even while this thread waits on it."""
         self._stop.set()
+        self._cancel_upstream()
+
+    def _cancel_upstream(self):
+        cancel = getattr(self._stream, "cancel", None)
+        if cancel is not None:
+            cancel()
 
     def _run(self):
         stream = None
+        ending = STOPPED_NATURALLY
         MODEL_STREAMS_OPEN.add(1)
         try:
-            stream = stream_text(self._model, self._messages)
+            stream = self._stream = stream_text(self._model, self._messages)
+            if self._stop.is_set():  # stopped while the stream was being made
+                self._cancel_upstream()
+                return
             for text in stream:
                 if self._stop.is_set():
                     return
+                if isinstance(text, Ending):
+                    ending = text
+                    continue
                 self.pieces_read += 1
                 self.queue.put(text)
-            self.queue.put(_END)
+            self.queue.put(ending)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
             self.queue.put(exc)
         finally:
@@ -208,6 +186,11 @@ class _ModelReader:
             MODEL_STREAMS_OPEN.add(-1)
             if self._stop.is_set():
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
+
+
+def model_name(model):
+    """The model's name as configured (CHAT_MODEL), for messages that name it."""
+    return getattr(model, "model_name", None) or getattr(model, "model", None)
 
 
 def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None):
@@ -241,10 +224,13 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             _live_readers[stop_key] = reader
         return reader.started
 
-    def finish(outcome, error=""):
+    def finish(outcome, error="", ending=None):
         nonlocal result
         ttft = None if first_piece_at is None else first_piece_at - started
-        result = Finished("".join(parts), outcome, error, ttft, time.monotonic() - started, pieces)
+        result = Finished(
+            "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
+            *((ending.finish_reason, ending.category, ending.usage) if ending else ()),
+        )
         if on_finish is not None:
             on_finish(result)
         return result
@@ -291,8 +277,11 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                     last_sent = now
                     yield HEARTBEAT
                 continue
-            if item is _END:
-                yield finish(COMPLETE)
+            if isinstance(item, Ending):
+                verdict = verdict_for(item)
+                if verdict.outcome != COMPLETE:
+                    log.warning("model ended with %s (%s) after %d pieces", verdict.outcome, item.finish_reason, pieces)
+                yield finish(verdict.outcome, verdict.error, item)
                 return
             if item is _STOP:
                 yield finish(STOPPED)
@@ -302,7 +291,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                     last_activity = start_reader()
                     continue
                 log.error("model failed after %d pieces", pieces, exc_info=item)
-                yield finish(ERROR, public_error_message(item))
+                yield finish(ERROR, public_error_message(item, model_name(model)))
                 return
             last_activity = last_sent = time.monotonic()
             if first_piece_at is None:

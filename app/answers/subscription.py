@@ -81,7 +81,7 @@ def _tail_database(app, answer_id, offset, heartbeat_seconds):
             yield Piece(progress.content[offset:])
             offset = len(progress.content)
         if progress.outcome != queries.STREAMING:
-            yield Finished(progress.content, progress.outcome, progress.error)
+            yield queries.finished_from(progress)
             return
         if progress.generator is None:  # the process that took the message has not claimed it (or died)
             live = claim_and_generate(app, answer_id)

@@ -10,6 +10,7 @@ import threading
 
 from app.config import ConfigError
 from app.offload import iterate_off_the_hub
+from app.providers.ending import Ending
 from app.providers.text_stream import TextStreamingChatModel
 
 log = logging.getLogger(__name__)
@@ -76,14 +77,19 @@ class LocalGemmaChatModel(TextStreamingChatModel):
                 stream=True,
             )
             try:
-                started = False
+                started, finish_reason = False, None
                 for part in iterate_off_the_hub(completion):
-                    text = part["choices"][0]["text"]
+                    choice = part["choices"][0]
+                    text = choice["text"]
+                    finish_reason = choice.get("finish_reason") or finish_reason
                     if not started:  # the transcript format puts a space after "Assistant:"
                         text = text.lstrip()
                         started = bool(text)
                     if text:
                         yield text
+                # llama.cpp says "length" when it hit max_tokens: the answer
+                # is cut off, and the person should know.
+                yield Ending("MAX_TOKENS" if finish_reason == "length" else "STOP")
             finally:
                 # Stops llama.cpp at once when the reader goes away.
                 completion.close()

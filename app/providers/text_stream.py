@@ -9,8 +9,14 @@ is read without it:
 
 - the app's own providers (fake, local) are `TextStreamingChatModel`s, whose
   `stream_text(messages)` yields `str` and builds no LangChain objects;
-- any other chat model (ChatVertexAI) is read through `_stream`, the method
-  every LangChain chat model implements and `stream()` itself calls.
+- Gemini's model (app/providers/vertexai.py) has a `stream_text` of its own
+  that reads the upstream call (app/providers/gemini_stream.py);
+- any other chat model is read through `_stream`, the method every LangChain
+  chat model implements and `stream()` itself calls.
+
+After its text a stream may yield one `providers.ending.Ending`: how the
+answer ended (finish reason, a block, token usage). A stream may also have a
+`cancel()` that any thread can call to end the upstream call at once.
 
 With callbacks on the model, LangSmith tracing, LangChain's debug mode or a
 rate limiter, the answer goes through `stream()` as before, so traces and
@@ -22,6 +28,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from app.providers.ending import Ending, Usage
+
 
 class TextStreamingChatModel(BaseChatModel):
     """A LangChain chat model written as one method, `stream_text(messages,
@@ -32,14 +40,15 @@ class TextStreamingChatModel(BaseChatModel):
         raise NotImplementedError
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        text = "".join(self.stream_text(messages, stop))
+        text = "".join(piece for piece in self.stream_text(messages, stop) if isinstance(piece, str))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs):
         pieces = self.stream_text(messages, stop)
         try:
             for piece in pieces:
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                if isinstance(piece, str):
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         finally:
             pieces.close()
 
@@ -65,11 +74,20 @@ def wants_langchain_bookkeeping(model):
 
 
 def _texts(chunks):
+    finish_reason, usage = None, None
     try:
         for chunk in chunks:
             text = chunk_text(chunk)
             if text:
                 yield text
+            # The finish reason on the last chunk (in `_stream`'s
+            # generation_info, which stream() copies into the message's
+            # response_metadata) and each chunk's share of the usage.
+            info = getattr(chunk, "generation_info", None) or getattr(chunk, "response_metadata", None) or {}
+            finish_reason = info.get("finish_reason") or finish_reason
+            usage = _add_usage(usage, getattr(getattr(chunk, "message", chunk), "usage_metadata", None))
+        if finish_reason not in (None, "FINISH_REASON_UNSPECIFIED"):
+            yield Ending(finish_reason, usage=usage)
     finally:
         # Closing this generator closes the model's stream at once (a
         # client that went away stops the model), not when it is collected.
@@ -78,18 +96,32 @@ def _texts(chunks):
             close()
 
 
+def _add_usage(total, usage):
+    """`total` (a Usage) plus one chunk's LangChain usage_metadata (its share)."""
+    if not usage:
+        return total
+    total = total or Usage(0, 0)
+    reasoning = (usage.get("output_token_details") or {}).get("reasoning")
+    return Usage(
+        total.input_tokens + usage.get("input_tokens", 0),
+        total.output_tokens + usage.get("output_tokens", 0),
+        total.reasoning_tokens if reasoning is None else (total.reasoning_tokens or 0) + reasoning,
+    )
+
+
 def _implements_stream(model):
     return type(model)._stream is not BaseChatModel._stream
 
 
 def stream_text(model, messages):
-    """Iterate the model's answer to `messages` as non-empty `str` pieces.
+    """Iterate the model's answer to `messages` as non-empty `str` pieces,
+    perhaps followed by an `Ending`.
 
     Closing the iterator closes the model's stream.
     """
     if wants_langchain_bookkeeping(model):
         return _texts(model.stream(messages))
-    if isinstance(model, TextStreamingChatModel):
+    if callable(getattr(model, "stream_text", None)):
         return model.stream_text(messages)
     if _implements_stream(model):
         return _texts(model._stream(messages))

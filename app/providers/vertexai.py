@@ -2,12 +2,28 @@
 
 ChatVertexAI is deprecated in 3.2 in favour of
 langchain_google_genai.ChatGoogleGenerativeAI(vertexai=True); it stays because
-it is the integration asked for, and this file is the only one that would change.
+it is the integration asked for, and this file and gemini_stream.py (which
+reads the answer) are the only ones that would change.
 """
 
 import warnings
 
 from app.config import ConfigError
+from app.providers.gemini_stream import GeminiStream
+
+# The deprecation is known and handled (see the module docstring).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from langchain_google_vertexai import ChatVertexAI
+
+
+class GeminiChatModel(ChatVertexAI):
+    """ChatVertexAI whose answers the app reads through `stream_text`
+    (app/providers/gemini_stream.py): text, how the answer ended, and a
+    cancel that really stops Gemini. Everything else is ChatVertexAI's."""
+
+    def stream_text(self, messages, stop=None):
+        return GeminiStream(self, messages)
 
 
 def credentials_for(config):
@@ -38,18 +54,15 @@ def build_vertex_model(config):
         # frees the reader thread soon after the pipeline has given up on it.
         # (Over gRPC it would be a deadline for the whole answer: not set.)
         options["timeout"] = max(config.first_piece_timeout, config.stall_timeout) + 5
-    # The deprecation is known and handled (see the module docstring).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from langchain_google_vertexai import ChatVertexAI
-
-        return ChatVertexAI(
+        return GeminiChatModel(
             model=config.model,
             project=config.google_cloud_project,
             location=config.google_cloud_location,
             transport=config.vertex_transport,
             credentials=credentials_for(config),
-            max_retries=config.vertex_max_retries,
+            max_retries=0,  # the app retries, by error class (app/answers/reply_pipeline.py)
             streaming=True,
             **options,
         )

@@ -20,6 +20,8 @@ PING = frame_comment("ping")
 DONE = frame_event("", event="done")
 ANNOUNCEMENTS = {
     "complete": "Answer complete.",
+    "truncated": "Answer cut off at the length limit.",
+    "blocked": "Answer blocked by Gemini's safety filters.",
     "error": "The answer failed.",
     "stopped": "Answer stopped.",
     "interrupted": "Answer interrupted.",

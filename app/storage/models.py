@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.providers.ending import Usage
+
 
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -41,7 +43,8 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     content: Mapped[str] = mapped_column(Text, default="")
-    # complete | streaming | stopped | error | interrupted (see app.answers.reply_pipeline)
+    # streaming, or how it ended: complete | truncated | blocked | error |
+    # stopped | interrupted (see app/answers/outcomes.py)
     outcome: Mapped[str] = mapped_column(String(16), default="complete")
     error: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str] = mapped_column(String(200), default="")
@@ -56,6 +59,17 @@ class Message(Base):
     # A finished answer's HTML, rendered once by its generator with its code
     # highlighted (app/rendering/highlighting.py); pages show it as stored.
     rendered: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The model's own finish reason (Gemini's STOP, MAX_TOKENS, SAFETY...),
+    # the safety category of a block, and the tokens the answer cost.
+    finish_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    block_category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    @property
+    def usage(self):
+        return Usage.stored(self.input_tokens, self.output_tokens, self.reasoning_tokens)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

@@ -3,8 +3,10 @@
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.answers.reply_pipeline import INTERRUPTED, STOPPED
+from app.answers.outcomes import BLOCKED, INTERRUPTED, STOPPED
+from app.answers.reply_pipeline import Finished
 from app.storage import driver_sql
+from app.providers.ending import Usage
 from app.storage.models import Conversation, Message, new_conversation_id, utcnow
 
 TITLE_CHARS = 60
@@ -77,7 +79,9 @@ _REAP_ANSWER = f"""
            OR (generator IS NULL AND created_at < :created_before))
     RETURNING id"""
 _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
-    first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second"""
+    first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
+    finish_reason = :finish_reason, block_category = :block_category,
+    input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens"""
 _SAVE_FINISHED = f"UPDATE messages SET outcome = :outcome, {_FINISHED_COLUMNS} WHERE id = :answer_id"
 # A Stop handled by another process marks the answer first; the stream then
 # only sees its client go away, and the answer stays stopped.
@@ -159,9 +163,9 @@ _ANSWER_CONVERSATION = """
     WHERE a.id = :answer_id AND a.role = 'assistant'"""
 _UNCLAIMED = f"""
     SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
-_TURNS_BEFORE = """
-    SELECT m.role, m.content FROM messages a JOIN messages m ON m.conversation_id = a.conversation_id
-    WHERE a.id = :answer_id AND m.id < a.id AND m.content != ''
+_TURNS_BEFORE = f"""
+    SELECT m.role, m.content, m.outcome FROM messages a JOIN messages m ON m.conversation_id = a.conversation_id
+    WHERE a.id = :answer_id AND m.id < a.id AND (m.content != '' OR m.outcome = '{BLOCKED}')
     ORDER BY m.id"""
 
 
@@ -185,16 +189,28 @@ def owned_answer_conversation(connection, owner_id, answer_id):
 
 def answer_progress(session, answer_id):
     """An answer as last saved (content, outcome, error, generator, alive_at,
-    created_at), or None if it was deleted."""
+    created_at, and how it ended: see `finished_from`), or None if it was deleted."""
     columns = (
         Message.content, Message.outcome, Message.error, Message.generator, Message.alive_at, Message.created_at,
+        Message.finish_reason, Message.block_category, Message.input_tokens, Message.output_tokens,
+        Message.reasoning_tokens,
     )
     return session.execute(select(*columns).where(Message.id == answer_id)).first()
 
 
 def turns_before(connection, answer_id):
-    """Every (role, text) turn before `answer_id` in its conversation, oldest first."""
-    return [tuple(row) for row in driver_sql.rows(connection, _TURNS_BEFORE, {"answer_id": answer_id})]
+    """Every (role, text) turn before `answer_id` in its conversation, oldest
+    first, but for blocked exchanges: a question Gemini refused, or whose
+    answer it blocked, is not sent again (it would be refused again)."""
+    rows = driver_sql.rows(connection, _TURNS_BEFORE, {"answer_id": answer_id})
+    turns = []
+    for role, content, outcome in rows:
+        if outcome == BLOCKED:
+            if turns and turns[-1][0] == "user":
+                turns.pop()
+            continue
+        turns.append((role, content))
+    return turns
 
 
 def rename_conversation(session, conversation, title):
@@ -257,11 +273,24 @@ def drop_last_exchange(session, conversation):
 
 def finished_columns(finished):
     """A Message's columns for how a streamed answer ended (a reply_pipeline.Finished)."""
+    usage = finished.usage
     return {
         "content": storable(finished.text),
         "outcome": finished.outcome,
         "error": finished.error,
         "first_piece_seconds": finished.first_piece_seconds,
         "pieces_per_second": finished.pieces_per_second,
+        "finish_reason": finished.finish_reason,
+        "block_category": finished.category,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "reasoning_tokens": usage.reasoning_tokens if usage else None,
     }
+
+
+def finished_from(progress):
+    """The `Finished` an ended answer's saved row (answer_progress) stands for."""
+    usage = Usage.stored(progress.input_tokens, progress.output_tokens, progress.reasoning_tokens)
+    return Finished(progress.content, progress.outcome, progress.error, finish_reason=progress.finish_reason,
+                    category=progress.block_category, usage=usage)
 

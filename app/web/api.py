@@ -1,7 +1,7 @@
 """The API for programs: plain chunked text, or one JSON reply.
 
     POST /api/chat/stream  {"message": "...", "history": [...]}  -> text/plain, chunked
-    POST /api/chat         same body                              -> {"reply": "..."}
+    POST /api/chat         same body                              -> {"reply": "...", "outcome": ...}
 
 Bodies may also be form-encoded (`message=...&history=<JSON list>`).
 
@@ -19,8 +19,14 @@ text from character N on and follows the rest. An answer to a request that
 sends its own history belongs to that response and ends with it.
 
 The text stream carries the model's text and nothing else, so it has no
-heartbeat (any byte would corrupt the text). If the model fails, the stream
-ends with a line `ERROR_MARKER + message`, after a newline.
+heartbeat (any byte would corrupt the text). An answer that does not end
+complete ends with a marker line after a newline: `[chat truncated] `,
+`[chat blocked] ` or `[chat error] ` and a sentence (MARKERS).
+
+`/api/chat` always answers `reply` (the text, partial if it did not
+complete), `outcome` (app/answers/outcomes.py), Gemini's `finish_reason` and
+`usage` (tokens, or null), and `error` (a sentence) unless complete; its status
+says whether there is an answer to use (STATUSES).
 """
 
 import functools
@@ -30,7 +36,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from app.answers.exchanges import ConversationNotFound, begin_exchange
 from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
-from app.answers.reply_pipeline import COMPLETE, Finished, Piece, UpstreamLimits, stream_reply
+from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
+from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
@@ -41,6 +48,11 @@ from app.web.rate_limits import release_when_done
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 ERROR_MARKER = "\n[chat error] "
+MARKERS = {TRUNCATED: "\n[chat truncated] ", BLOCKED: "\n[chat blocked] "}  # any other outcome: ERROR_MARKER
+# 200: there is an answer (complete, cut at the length limit, or stopped by
+# its owner). 422: Gemini refused the content; the same request will be
+# refused again. 502: the model failed or the answer was cut off.
+STATUSES = {COMPLETE: 200, TRUNCATED: 200, STOPPED: 200, BLOCKED: 422, ERROR: 502, INTERRUPTED: 502}
 
 
 @functools.lru_cache(maxsize=4)
@@ -143,7 +155,7 @@ def text_chunks(events):
         if isinstance(event, Piece):
             yield event.text
         elif isinstance(event, Finished) and event.outcome != COMPLETE:
-            yield f"{ERROR_MARKER}{event.error}\n"
+            yield f"{MARKERS.get(event.outcome, ERROR_MARKER)}{event.error or event.outcome.capitalize() + '.'}\n"
 
 
 def id_headers(ids):
@@ -179,6 +191,13 @@ def resume_answer(answer_id):
 def chat():
     events, ids = start_reply()
     finished = next(e for e in events if isinstance(e, Finished))
+    body = {
+        "reply": finished.text,
+        "outcome": finished.outcome,
+        "finish_reason": finished.finish_reason,
+        "usage": finished.usage.as_dict() if finished.usage else None,
+        **ids,
+    }
     if finished.outcome != COMPLETE:
-        return jsonify(error=finished.error, partial=finished.text, **ids), 502, id_headers(ids)
-    return jsonify(reply=finished.text, **ids), 200, id_headers(ids)
+        body["error"] = finished.error or f"{finished.outcome.capitalize()}."
+    return jsonify(body), STATUSES.get(finished.outcome, 502), id_headers(ids)

@@ -125,7 +125,7 @@ def test_a_hup_to_gunicorn_lets_an_answer_in_flight_finish(stack):
             received += chunk
     assert received.decode() == message
     # and the reloaded server answers the next request
-    assert requests.post(f"{url}/api/chat", json={"message": "after"}, timeout=30).json() == {"reply": "after"}
+    assert requests.post(f"{url}/api/chat", json={"message": "after"}, timeout=30).json()["reply"] == "after"
     assert "Handling signal: hup" in log.read_text()
 
 

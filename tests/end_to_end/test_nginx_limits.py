@@ -166,12 +166,12 @@ def test_a_burst_of_messages_from_one_address_is_refused_beyond_the_burst(site):
     served = [body for status, body in answers if status == 200]
     refused = [body for status, body in answers if status == 429]
     assert len(served) + len(refused) == len(answers)
-    assert served and all(json.loads(body) == {"reply": "hi"} for body in served)
+    assert served and all(json.loads(body)["reply"] == "hi" for body in served)
     assert refused and all(NGINX_PAGE in body for body in refused)
     assert "limiting requests" in (prefix / "error.log").read_text()
 
     status, _headers, body = request(url, "POST", "/api/chat", message, headers)
-    assert status == 200 and json.loads(body) == {"reply": "hi"}
+    assert status == 200 and json.loads(body)["reply"] == "hi"
 
 
 def test_responses_do_not_tell_the_nginx_version(site):

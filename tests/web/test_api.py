@@ -52,14 +52,49 @@ def test_text_stream_ends_with_the_error_marker_when_the_model_fails(make_app):
 def test_json_reply(client):
     response = client.post("/api/chat", json={"message": "What is baseball?"})
     assert response.status_code == 200
-    assert response.json == {"reply": "What is baseball?"}
+    assert response.json == {"reply": "What is baseball?", "outcome": "complete", "finish_reason": "STOP", "usage": None}
 
 
 def test_json_reply_reports_a_failure_with_the_partial(make_app):
     model = ScriptedChatModel(pieces=["half", "never"], fail_after=1)
     response = make_app(chat_model=model).test_client().post("/api/chat", data={"message": "hi"})
     assert response.status_code == 502
-    assert response.json == {"error": "The model failed to answer. Please try again.", "partial": "half"}
+    assert response.json == {
+        "reply": "half", "outcome": "error", "finish_reason": None, "usage": None,
+        "error": "The model failed to answer. Please try again.",
+    }
+
+
+USAGE = {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42, "output_token_details": {"reasoning": 7}}
+
+
+def test_json_reply_of_an_answer_cut_at_the_length_limit(make_app):
+    model = ScriptedChatModel(pieces=["a long ", "answer"], finish_reason="MAX_TOKENS", usage=USAGE)
+    response = make_app(chat_model=model).test_client().post("/api/chat", json={"message": "hi"})
+    assert response.status_code == 200, "the text is there to use"
+    assert response.json == {
+        "reply": "a long answer", "outcome": "truncated", "finish_reason": "MAX_TOKENS",
+        "usage": {"input_tokens": 12, "output_tokens": 30, "reasoning_tokens": 7},
+        "error": "The answer was cut off here: it reached the model's length limit.",
+    }
+
+
+def test_json_reply_of_a_blocked_answer_is_not_a_success(make_app):
+    model = ScriptedChatModel(pieces=["Sure, here is"], finish_reason="SAFETY")
+    response = make_app(chat_model=model).test_client().post("/api/chat", json={"message": "hi"})
+    assert response.status_code == 422
+    assert response.json["outcome"] == "blocked" and response.json["finish_reason"] == "SAFETY"
+    assert response.json["reply"] == "Sure, here is"
+    assert response.json["error"].startswith("Gemini's safety filters declined this answer")
+
+
+def test_text_stream_ends_a_truncated_or_blocked_answer_with_its_marker(make_app):
+    truncated = ScriptedChatModel(pieces=["cut"], finish_reason="MAX_TOKENS")
+    body = b"".join(stream(make_app(chat_model=truncated).test_client(), json={"message": "hi"}).response).decode()
+    assert body == "cut\n[chat truncated] The answer was cut off here: it reached the model's length limit.\n"
+    blocked = ScriptedChatModel(pieces=[""], finish_reason="PROHIBITED_CONTENT")
+    body = b"".join(stream(make_app(chat_model=blocked).test_client(), json={"message": "hi"}).response).decode()
+    assert body == "\n[chat blocked] Gemini's safety filters declined this answer (prohibited content). Try rephrasing it.\n"
 
 
 def test_bad_input_gets_clear_json_errors(make_app):

@@ -39,7 +39,7 @@ def test_the_token_in_the_form_or_the_header_is_accepted(app):
 
 
 def test_the_api_needs_no_csrf_token(app):
-    assert plain_client(app).post("/api/chat", json={"message": "hi"}).json == {"reply": "hi"}
+    assert plain_client(app).post("/api/chat", json={"message": "hi"}).json["reply"] == "hi"
 
 
 def test_api_keys_when_configured(make_app):
