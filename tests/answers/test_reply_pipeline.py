@@ -4,7 +4,8 @@ import time
 
 from langchain_core.messages import HumanMessage
 
-from app.answers.reply_pipeline import COMPLETE, TOO_LONG, Finished, Piece, UpstreamLimits, stream_reply
+from app.answers.outcomes import COMPLETE, TOO_LONG
+from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from tests.scripted_model import ScriptedChatModel
 
 QUESTION = [HumanMessage("q")]

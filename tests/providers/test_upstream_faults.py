@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from app.answers.reply_pipeline import TIMED_OUT
+from app.answers.outcomes import TIMED_OUT
 from app.web.api import ERROR_MARKER
 from tests.providers.test_vertexai import (  # noqa: F401  (fixtures)
     CONNECTION_LOST, RATE_LIMITED, UNAVAILABLE, chunks_of, decode_events, post_message, post_text, standin,
@@ -15,7 +15,7 @@ from tests.providers.test_vertexai import (  # noqa: F401  (fixtures)
 from tests.page_flow import final_html
 from tests.providers.vertex_standin import Script
 
-FAILED = "The model failed to answer. Please try again."
+FAILED = "The model failed to answer (a server error on its side). Please try again."
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 No network: ChatVertexAI(transport="rest", base_url=...) talks to
 tests/providers/vertex_standin.py, which plays Vertex AI's v1beta1 streamGenerateContent.
-Retries are off (vertex_max_retries=0), so a fault is seen on the first try.
+The app's retries are off (upstream_retries=0) but where a test turns them on,
+so a fault is seen on the first try.
 """
 
 import html
@@ -10,7 +11,7 @@ import re
 
 import pytest
 
-from app.answers.reply_pipeline import public_error_message
+from app.answers.outcomes import public_error_message
 from app.web.api import ERROR_MARKER
 from tests.page_flow import final_html, post_and_subscribe
 from tests.providers.vertex_standin import Script, VertexStandIn
@@ -24,8 +25,9 @@ pytestmark = pytest.mark.filterwarnings(
 RATE_LIMITED = "The model is busy right now (rate limited). Please try again in a moment."
 CONNECTION_LOST = "The connection to the model was lost. Please try again."
 FAILED = "The model failed to answer. Please try again."
+SERVER_FAILED = "The model failed to answer (a server error on its side). Please try again."
 UNAVAILABLE = "The model service is unavailable right now. Please try again in a moment."
-PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, UNAVAILABLE, "The model took too long to answer. Please try again.")
+PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, SERVER_FAILED, UNAVAILABLE, "The model took too long to answer. Please try again.")
 
 
 @pytest.fixture
@@ -45,7 +47,6 @@ def vertex_app(make_app, standin):
             google_cloud_project="test-project",
             vertex_transport="rest",
             vertex_base_url=standin.base_url,
-            vertex_max_retries=0,
             upstream_retries=0,  # the fault tests below turn retries on where they test them
         )
         settings.update(overrides)
@@ -241,5 +242,5 @@ def test_the_public_messages_match_the_rest_transport_exceptions():
     assert public_error_message(exceptions.ResourceExhausted("secret")) == RATE_LIMITED
     cut = requests.exceptions.ChunkedEncodingError(ProtocolError("Response ended prematurely"))
     assert public_error_message(cut) == CONNECTION_LOST
-    assert public_error_message(exceptions.InternalServerError("secret")) == FAILED
+    assert public_error_message(exceptions.InternalServerError("secret")) == SERVER_FAILED
     assert public_error_message(exceptions.ServiceUnavailable("secret")) == UNAVAILABLE
