@@ -12,6 +12,13 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.web.csrf import HEADER, SESSION_KEY
+from tests.providers.tls_certificate import session_certificate
+
+# The Vertex AI stand-in's gRPC side speaks TLS with a throw-away certificate,
+# which gRPC trusts through GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: it reads that
+# once per process, at its first secure channel, so it is set before any test
+# (and inherited by the servers the tests start).
+session_certificate()
 
 # The app refuses to start without a real SECRET_KEY outside debug; tests and
 # the servers they start use this one.

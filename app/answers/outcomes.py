@@ -103,6 +103,8 @@ def error_kind(exc):
         return "rate-limited"
     if name in ("DeadlineExceeded", "Timeout", "ReadTimeout") or "timeout" in name.lower():
         return "timeout"
+    if name == "ServiceUnavailable" and "Stream removed" in str(exc):
+        return "connection"  # gRPC's word for a connection cut mid-call
     if name == "ServiceUnavailable" or status == 503:
         return "unavailable"
     if name in ("ConnectionError", "ChunkedEncodingError", "ProtocolError"):

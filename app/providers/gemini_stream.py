@@ -110,9 +110,13 @@ def _grpc_responses(call):
 def _close_rest_response(response):
     # urllib3 >= 2.3: shutting the socket down wakes a read blocked in another
     # thread; closing alone would leave it waiting for Gemini's next byte.
+    # Once the body is read or closed there is no socket to shut down.
     shutdown = getattr(response.raw, "shutdown", None)
     if shutdown is not None:
-        shutdown()
+        try:
+            shutdown()
+        except (RuntimeError, ValueError, OSError):
+            pass
     response.close()
 
 

@@ -11,19 +11,19 @@ import warnings
 from app.config import ConfigError
 from app.providers.gemini_stream import GeminiStream
 
-# The deprecation is known and handled (see the module docstring).
+# The deprecation is known and handled (see the module docstring); it is
+# raised on import and again when a subclass is made.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from langchain_google_vertexai import ChatVertexAI
 
+    class GeminiChatModel(ChatVertexAI):
+        """ChatVertexAI whose answers the app reads through `stream_text`
+        (app/providers/gemini_stream.py): text, how the answer ended, and a
+        cancel that really stops Gemini. Everything else is ChatVertexAI's."""
 
-class GeminiChatModel(ChatVertexAI):
-    """ChatVertexAI whose answers the app reads through `stream_text`
-    (app/providers/gemini_stream.py): text, how the answer ended, and a
-    cancel that really stops Gemini. Everything else is ChatVertexAI's."""
-
-    def stream_text(self, messages, stop=None):
-        return GeminiStream(self, messages)
+        def stream_text(self, messages, stop=None):
+            return GeminiStream(self, messages)
 
 
 def credentials_for(config):

@@ -1,13 +1,15 @@
-"""The real ChatVertexAI code path (REST transport) against a local stand-in.
+"""The real ChatVertexAI code path, over gRPC and REST, against a local stand-in.
 
-No network: ChatVertexAI(transport="rest", base_url=...) talks to
-tests/providers/vertex_standin.py, which plays Vertex AI's v1beta1 streamGenerateContent.
+No network: ChatVertexAI(base_url=...) talks to tests/providers/vertex_standin.py,
+which plays Vertex AI's v1beta1 StreamGenerateContent on both transports
+(tests/providers/conftest.py runs each test on each).
 The app's retries are off (upstream_retries=0) but where a test turns them on,
 so a fault is seen on the first try.
 """
 
 import html
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -28,36 +30,6 @@ FAILED = "The model failed to answer. Please try again."
 SERVER_FAILED = "The model failed to answer (a server error on its side). Please try again."
 UNAVAILABLE = "The model service is unavailable right now. Please try again in a moment."
 PUBLIC_MESSAGES = (RATE_LIMITED, CONNECTION_LOST, FAILED, SERVER_FAILED, UNAVAILABLE, "The model took too long to answer. Please try again.")
-
-
-@pytest.fixture
-def standin():
-    with VertexStandIn() as server:
-        yield server
-
-
-@pytest.fixture
-def vertex_app(make_app, standin):
-    """Build the app on provider=vertexai, pointed at the stand-in; settings by name."""
-
-    def build(**overrides):
-        settings = dict(
-            provider="vertexai",
-            model="gemini-2.5-flash",
-            google_cloud_project="test-project",
-            vertex_transport="rest",
-            vertex_base_url=standin.base_url,
-            upstream_retries=0,  # the fault tests below turn retries on where they test them
-        )
-        settings.update(overrides)
-        return make_app(**settings)
-
-    return build
-
-
-@pytest.fixture
-def client(vertex_app):
-    return vertex_app().test_client()
 
 
 def post_message(client, message, **form):
@@ -119,10 +91,14 @@ def test_page_streams_the_standins_pieces_in_order(client, standin):
     assert "Gemini · gemini-2.5-flash" in final
 
     [request] = standin.requests
-    assert request.path == (
-        "/v1beta1/projects/test-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
-    )
-    assert request.query == {"$alt": ["json;enum-encoding=int"]}
+    model = "projects/test-project/locations/us-central1/publishers/google/models/gemini-2.5-flash"
+    if standin.transport == "rest":
+        assert request.path == f"/v1beta1/{model}:streamGenerateContent"
+        assert request.query == {"$alt": ["json;enum-encoding=int"]}
+    else:
+        assert request.path == "/google.cloud.aiplatform.v1beta1.PredictionService/StreamGenerateContent"
+        assert unquote(request.headers["x-goog-request-params"]) == f"model={model}"  # Vertex routes on it
+    assert request.model == "gemini-2.5-flash"
     assert request.texts == [("user", "What is baseball?")]
 
 
@@ -166,7 +142,8 @@ def test_a_429_on_the_page_ends_in_the_rate_limited_notice(client, standin, capl
     assert f'<p class="notice error">{html.escape(RATE_LIMITED)}</p>' in final
     assert_nothing_leaks("".join(chunks), standin)
     assert len(standin.requests) == 1, "no retry when retries are off"
-    assert "TooManyRequests" in caplog.text, "the server log has the details"
+    exception = {"rest": "TooManyRequests", "grpc": "ResourceExhausted"}[standin.transport]
+    assert exception in caplog.text, "the server log has the details"
 
 
 def test_a_429_on_the_text_api_ends_with_the_error_marker(client, standin):
@@ -209,6 +186,7 @@ def test_a_cut_connection_on_the_text_api_ends_with_the_error_marker(client, sta
     assert "".join(chunks) == f"first second {ERROR_MARKER}{CONNECTION_LOST}\n"
 
 
+@pytest.mark.parametrize("standin", ["rest"], indirect=True)  # gRPC frames cannot be half-JSON
 def test_malformed_data_mid_stream_keeps_the_partial_and_ends_in_a_generic_error(client, standin, caplog):
     standin.respond(pieces=["first ", "second "], malformed_after=1)
     chunks = chunks_of(post_message(client, "hello"))

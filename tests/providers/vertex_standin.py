@@ -1,86 +1,196 @@
-"""A local stand-in for Vertex AI's REST `streamGenerateContent`, stdlib only.
+"""A local stand-in for Vertex AI's v1beta1 `StreamGenerateContent`, on either
+transport ChatVertexAI speaks, built from google-cloud-aiplatform's own types.
 
-ChatVertexAI(transport="rest", base_url="http://127.0.0.1:PORT") goes through
-google-cloud-aiplatform's v1beta1 REST transport, which sends
+Every answer is a list of `aiplatform_v1beta1.types.GenerateContentResponse`
+objects (see `build_responses`); only the wire around them differs.
+
+REST: `VertexStandIn(transport="rest")`, base_url `http://127.0.0.1:PORT`.
+ChatVertexAI(transport="rest") sends
 
     POST /v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model}:streamGenerateContent?%24alt=json%3Benum-encoding%3Dint
     Content-Type: application/json
-    body: a GenerateContentRequest as JSON (camelCase: contents, generationConfig, ...)
+    body: the GenerateContentRequest as protobuf JSON, camelCase, enums as
+          numbers, without `model` (it is in the path)
 
-(see aiplatform_v1beta1/services/prediction_service/transports/rest_base.py),
-and reads the answer with google.api_core.rest_streaming.ResponseIterator: a
-single JSON array of GenerateContentResponse objects, `[{...},{...}]`, parsed
-incrementally as bytes arrive. Vertex sends that array with chunked transfer
-encoding, one response object per HTTP chunk, and so does this server. A status
->= 400 is turned into a google.api_core exception by `from_http_response`
-(429 -> TooManyRequests, 500 -> InternalServerError, 503 -> ServiceUnavailable).
+(aiplatform_v1beta1/services/prediction_service/transports/rest.py and
+_compat.transcode_request) and reads the answer with
+google.api_core.rest_streaming.ResponseIterator: ONE JSON array of responses,
+parsed incrementally as bytes arrive. Like Vertex, this server sends the array
+with chunked transfer encoding, one element per HTTP chunk, `[` before the first
+and `,\\r\\n` between them, each element pretty-printed protobuf JSON (enums as
+numbers, as `enum-encoding=int` asks). A status >= 400 sent instead is a JSON
+array holding one `{"error": {"code", "message", "status"}}`, turned into a
+google.api_core exception by `from_http_response`. An error after some
+responses is a last `{"error": ...}` element, as Google sends it.
+
+gRPC: `VertexStandIn(transport="grpc")`, base_url `localhost:PORT` (host:port,
+no scheme: ChatVertexAI uses it as the gRPC target, always over TLS). The
+server-streaming method
+`/google.cloud.aiplatform.v1beta1.PredictionService/StreamGenerateContent`
+sends each response as one serialized protobuf message; errors are gRPC statuses
+with Google's messages. The server's certificate is tests/providers/
+tls_certificate.session_certificate(), which clients trust only if
+GRPC_DEFAULT_SSL_ROOTS_FILE_PATH was set before the process's first secure
+channel (call session_certificate() early, e.g. in conftest).
 
 Usage (as a context manager, or through a pytest fixture that wraps one):
 
-    with VertexStandIn() as standin:
+    with VertexStandIn(transport="grpc") as standin:
         standin.respond(Script(pieces=["Hel", "lo"], delay=0.01))
-        ... ChatVertexAI(base_url=standin.base_url, transport="rest", ...) ...
-        standin.requests[0].body["contents"]   # what the client sent
+        ... ChatVertexAI(base_url=standin.base_url, transport="grpc", ...) ...
+        standin.requests[0].texts      # [(role, text)] the client sent
+        standin.requests[0].gone       # set if the client left mid-answer
 
 Each request is served by the next queued `Script`; the last one repeats.
 """
 
+import datetime
 import json
+import select
 import socket
 import threading
+import time
+import uuid
+from concurrent import futures
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-# Canonical Google error statuses, as found in the `error.status` field.
-_STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
+import grpc
+from google.cloud.aiplatform_v1beta1.types import (
+    Candidate,
+    Content,
+    GenerateContentRequest,
+    GenerateContentResponse,
+    HarmCategory,
+    Part,
+    SafetyRating,
+)
+from google.protobuf import json_format
+
+from tests.providers.tls_certificate import session_certificate
+
+GRPC_SERVICE = "google.cloud.aiplatform.v1beta1.PredictionService"
+GRPC_METHOD_PATH = f"/{GRPC_SERVICE}/StreamGenerateContent"
+
+# How often a waiting handler looks whether its client has left.
+_POLL_SECONDS = 0.05
+
+# HTTP status -> the gRPC code Google uses for it, and Google's message;
+# `{resource}` is the model's resource name (projects/.../models/...).
+_ERRORS = {
+    400: (grpc.StatusCode.INVALID_ARGUMENT, "Request contains an invalid argument."),
+    401: (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+        "other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+    ),
+    403: (
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Permission 'aiplatform.endpoints.predict' denied on resource "
+        "'//aiplatform.googleapis.com/{resource}' (or it may not exist).",
+    ),
+    404: (grpc.StatusCode.NOT_FOUND, "Publisher Model `{resource}` not found."),
+    429: (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "Resource exhausted. Please try again later. Please refer to "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
+    ),
+    500: (grpc.StatusCode.INTERNAL, "Internal error encountered."),
+    503: (grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable."),
+    504: (grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline expired before operation could complete."),
 }
-_STATUS_MESSAGES = {
-    429: "Resource exhausted. Please try again later. Please refer to "
-    "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
-    500: "Internal error encountered.",
-    503: "The service is currently unavailable.",
-}
+
+# What a gRPC client reports when the TCP connection under its call closes
+# (observed by cutting a relayed connection mid-stream). Aborting with it looks
+# the same to the client, reliably after the responses sent before, and leaves
+# other calls on the same connection alone: the stand-in's `cut` for gRPC.
+_GRPC_CUT = (grpc.StatusCode.UNAVAILABLE, "Stream removed (Socket closed)")
+
+# The categories Vertex rates on a blocked candidate.
+_RATED_CATEGORIES = (
+    "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_DANGEROUS_CONTENT",
+    "HARM_CATEGORY_HARASSMENT",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+)
 
 
 @dataclass
 class Script:
     """What the stand-in does for one request.
 
-    pieces          text served one GenerateContentResponse each, in order
-    delay           seconds to wait before each piece
-    status          an HTTP error status (429, 500, 503, ...) sent instead of
-                    the stream, with a Google-style JSON error body
-    cut_after       after this many pieces, close the socket mid-body (no
-                    closing `]`, no terminating zero-length chunk)
-    stall_after     after this many pieces, send nothing for `stall_seconds`,
-                    then carry on
-    malformed_after after this many pieces, send bytes that are not a JSON
-                    object, then close the array and end the body properly
+    pieces           text parts, one GenerateContentResponse each, in order
+    thoughts         thought parts (`thought: true`), one response each,
+                     sent before the pieces
+    delay            seconds to wait before each response
+    finish_reason    Candidate.FinishReason name on the last response
+                     ("STOP", "MAX_TOKENS", "SAFETY", ...); None: none
+    blocked_category with a block finish reason ("SAFETY", ...): the last
+                     candidate's safety ratings (the usual four categories
+                     and this one) mark this HarmCategory blocked, HIGH;
+                     the others NEGLIGIBLE
+    finish_message   Candidate.finish_message on the last response (also the
+                     block_reason_message of a prompt_block)
+    prompt_block     a PromptFeedback.BlockedReason name ("SAFETY",
+                     "PROHIBITED_CONTENT", ...): the answer is one response
+                     without candidates, carrying prompt_feedback, as Vertex
+                     answers a blocked prompt
+    usage            (prompt, candidates or None for len(pieces), thoughts)
+                     token counts, as usage_metadata on the last response;
+                     None: no usage
+    status           an error status (400, 401, 403, 404, 429, 500, 503, 504)
+                     sent instead of any response
+
+    The counts below are of responses, thoughts included. A fault after N
+    responses (N >= their number: after the last one) ends the answer; the
+    earliest one wins.
+    cut_after        the connection drops. REST: the socket closes mid-body
+                     (no closing `]`, no last chunk). gRPC: the status a
+                     client sees for a dropped connection, UNAVAILABLE
+                     "Stream removed (Socket closed)"
+    error_after      the stream ends with `error_status`. REST: a last
+                     `{"error": ...}` element, then `]`, a proper end.
+                     gRPC: that status
+    malformed_after  REST only: an element that is not JSON, then `]`
+    stall_after      before response N (0: the first), send nothing for
+                     `stall_seconds`
     """
 
     pieces: list = field(default_factory=lambda: ["Hello", ", ", "world"])
+    thoughts: list = field(default_factory=list)
     delay: float = 0.0
+    finish_reason: str | None = "STOP"
+    blocked_category: str | None = None
+    finish_message: str | None = None
+    prompt_block: str | None = None
+    usage: tuple | None = (5, None, 0)
     status: int | None = None
     cut_after: int | None = None
+    error_after: int | None = None
+    error_status: int = 500
+    malformed_after: int | None = None
     stall_after: int | None = None
     stall_seconds: float = 0.0
-    malformed_after: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class RecordedRequest:
+    """One request as the stand-in saw it, and what became of it."""
+
     method: str
-    path: str  # without the query string
-    query: dict  # parse_qs of the query string
-    headers: dict
-    body: object  # parsed JSON, or the raw text if it was not JSON
+    path: str  # REST: without the query string; gRPC: the method path
+    query: dict  # REST: parse_qs of the query string; gRPC: {}
+    headers: dict  # REST: HTTP headers; gRPC: invocation metadata
+    body: object  # the request as REST sends it: camelCase JSON, parsed (or raw text if not JSON)
+    model: str = ""  # the model id, e.g. "gemini-2.5-flash"
+    pieces_sent: int = 0  # responses handed to the transport, thoughts included
+    started_at: float = field(default_factory=time.monotonic)
+    gone_at: float | None = None  # time.monotonic() when `gone` was set
+    gone: threading.Event = field(default_factory=threading.Event)  # the client left mid-answer
+    finished: threading.Event = field(default_factory=threading.Event)  # the handler ended, for any reason
 
     @property
     def texts(self):
@@ -91,36 +201,105 @@ class RecordedRequest:
             out.append((content.get("role", ""), text))
         return out
 
-
-def response_object(text, model_version, final=False, prompt_tokens=0, answer_tokens=0):
-    """One GenerateContentResponse in Vertex's JSON form (camelCase)."""
-    candidate = {"content": {"role": "model", "parts": [{"text": text}]}}
-    obj = {"candidates": [candidate], "modelVersion": model_version}
-    if final:
-        candidate["finishReason"] = "STOP"
-        obj["usageMetadata"] = {
-            "promptTokenCount": prompt_tokens,
-            "candidatesTokenCount": answer_tokens,
-            "totalTokenCount": prompt_tokens + answer_tokens,
-        }
-    return obj
+    def _mark_gone(self):
+        if self.gone_at is None:
+            self.gone_at = time.monotonic()
+        self.gone.set()
 
 
-def error_body(status):
-    """Google's error shape. For streamGenerateContent Vertex wraps it in an
-    array, like the successful stream; api_core accepts both forms."""
-    error = {
-        "code": status,
-        "message": _STATUS_MESSAGES.get(status, "Error."),
-        "status": _STATUS_NAMES.get(status, "UNKNOWN"),
-    }
-    return [{"error": error}]
+def build_responses(script, model_id):
+    """The GenerateContentResponses `script` answers with, for `model_id`."""
+    prompt_tokens, answer_tokens, thought_tokens = script.usage or (0, 0, 0)
+    if answer_tokens is None:
+        answer_tokens = len(script.pieces)
+    # Every chunk of one answer carries the model version, id and time.
+    common = dict(
+        model_version=model_id,
+        response_id=uuid.uuid4().hex[:22],
+        create_time=datetime.datetime.now(datetime.timezone.utc),
+    )
+    if script.prompt_block:
+        feedback = GenerateContentResponse.PromptFeedback(
+            block_reason=GenerateContentResponse.PromptFeedback.BlockedReason[script.prompt_block],
+            block_reason_message=script.finish_message
+            or f"The prompt is blocked due to {script.prompt_block.lower().replace('_', ' ')}.",
+        )
+        response = GenerateContentResponse(prompt_feedback=feedback, **common)
+        if script.usage:
+            response.usage_metadata = GenerateContentResponse.UsageMetadata(
+                prompt_token_count=prompt_tokens, total_token_count=prompt_tokens
+            )
+        return [response]
+
+    parts = [Part(text=text, thought=True) for text in script.thoughts] + [Part(text=text) for text in script.pieces]
+    # No parts at all: one response without content still ends the answer.
+    candidates = [Candidate(content=Content(role="model", parts=[part])) for part in parts] or [Candidate()]
+    last = candidates[-1]
+    if script.finish_reason:
+        last.finish_reason = Candidate.FinishReason[script.finish_reason]
+    if script.finish_message:
+        last.finish_message = script.finish_message
+    if script.blocked_category:
+        categories = dict.fromkeys((*_RATED_CATEGORIES, script.blocked_category))
+        last.safety_ratings = [_rating(name, blocked=name == script.blocked_category) for name in categories]
+    responses = [GenerateContentResponse(candidates=[candidate], **common) for candidate in candidates]
+    if script.usage:
+        # Vertex sends the counts for the whole answer on its last chunk.
+        responses[-1].usage_metadata = GenerateContentResponse.UsageMetadata(
+            prompt_token_count=prompt_tokens,
+            candidates_token_count=answer_tokens,
+            thoughts_token_count=thought_tokens,
+            total_token_count=prompt_tokens + answer_tokens + thought_tokens,
+        )
+    return responses
 
 
-class _Handler(BaseHTTPRequestHandler):
+def _rating(category, blocked):
+    level = "HIGH" if blocked else "NEGLIGIBLE"
+    return SafetyRating(
+        category=HarmCategory[category],
+        probability=SafetyRating.HarmProbability[level],
+        severity=SafetyRating.HarmSeverity[f"HARM_SEVERITY_{level}"],
+        blocked=blocked,
+    )
+
+
+def _pacing(script, responses):
+    """([(seconds to wait, response)] up to the script's first fault, that
+    fault: "cut", "error", "malformed" or None)."""
+    faults = [
+        (min(after, len(responses)), name)
+        for name, after in (
+            ("cut", script.cut_after),
+            ("error", script.error_after),
+            ("malformed", script.malformed_after),
+        )
+        if after is not None
+    ]
+    stop_at, fault = min(faults, default=(len(responses), None))
+    paced = [
+        (script.delay + (script.stall_seconds if index == script.stall_after else 0), response)
+        for index, response in enumerate(responses[:stop_at])
+    ]
+    return paced, fault
+
+
+def _google_error(status, resource):
+    """(gRPC code, message) for an HTTP error status."""
+    code, message = _ERRORS.get(status, (grpc.StatusCode.UNKNOWN, "Unknown error."))
+    return code, message.format(resource=resource)
+
+
+def _rest_error(status, resource):
+    """Google's JSON error object for `status`."""
+    code, message = _google_error(status, resource)
+    return {"error": {"code": status, "message": message, "status": code.name}}
+
+
+class _RestHandler(BaseHTTPRequestHandler):
     # HTTP/1.1 so that chunked transfer encoding and keep-alive are allowed.
     protocol_version = "HTTP/1.1"
-    server_version = "VertexStandIn/1"
+    server_version = "VertexStandIn/2"
 
     @property
     def standin(self):
@@ -131,13 +310,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
-        self.standin._track(self.connection)
+        self.server.track(self.connection)
 
     def finish(self):
         try:
             super().finish()
         finally:
-            self.standin._untrack(self.connection)
+            self.server.untrack(self.connection)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -147,13 +326,25 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = raw
         url = urlsplit(self.path)
-        self.standin._record(
-            RecordedRequest("POST", url.path, parse_qs(url.query), dict(self.headers.items()), body)
+        # projects/P/locations/L/publishers/google/models/M
+        resource = url.path.removeprefix("/v1beta1/").rsplit(":", 1)[0]
+        request = RecordedRequest(
+            "POST", url.path, parse_qs(url.query), dict(self.headers.items()), body, model=resource.rsplit("/", 1)[-1]
         )
-        if not url.path.startswith("/v1beta1/") or not url.path.endswith(":streamGenerateContent"):
-            self._send_json(404, [{"error": {"code": 404, "message": f"no stand-in for {url.path}", "status": "NOT_FOUND"}}])
-            return
-        self._stream(self.standin._next_script(), url.path.rsplit("/", 1)[-1].split(":")[0])
+        self.standin._record(request)
+        try:
+            if not url.path.startswith("/v1beta1/") or not url.path.endswith(":streamGenerateContent"):
+                error = {"code": 404, "message": f"no stand-in for {url.path}", "status": "NOT_FOUND"}
+                self._send_json(404, [{"error": error}])
+            else:
+                # Enums as numbers when asked, as the GAPIC client does (and Google honours).
+                numeric_enums = "enum-encoding=int" in "".join(request.query.get("$alt", []))
+                self._answer(request, resource, self.standin._next_script(), numeric_enums)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            self.standin._client_gone(request)
+        finally:
+            request.finished.set()
 
     def _send_json(self, status, payload):
         data = json.dumps(payload).encode()
@@ -163,15 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _chunk(self, text):
-        """Write one HTTP/1.1 chunk (hex size line, data, CRLF) and flush it."""
-        data = text.encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-    def _stream(self, script, model):
+    def _answer(self, request, resource, script, numeric_enums):
         if script.status is not None:
-            self._send_json(script.status, error_body(script.status))
+            # Vertex wraps the error in an array, like the stream it replaces.
+            self._send_json(script.status, [_rest_error(script.status, resource)])
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -179,40 +365,54 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
 
-        pieces = list(script.pieces)
-        for index, piece in enumerate(pieces):
-            if script.cut_after == index:
-                self._cut()
+        self._elements = 0
+        paced, fault = _pacing(script, build_responses(script, request.model))
+        for wait, response in paced:
+            if not self.standin._pause(request, wait, self._client_left):
+                self.close_connection = True
                 return
-            if script.malformed_after == index:
-                # Not a JSON object: the client's incremental parser collects
-                # it into an "object" that protobuf's JSON parser then rejects.
-                self._chunk(("," if index else "[") + "{not json: <html>")
-                self._chunk("}]")
-                self._chunk("")  # the zero-length chunk: the body ends properly
-                return
-            if script.stall_after == index and script.stall_seconds:
-                # Interruptible, so stopping the server does not wait it out.
-                self.standin._closing.wait(script.stall_seconds)
-            if script.delay:
-                self.standin._closing.wait(script.delay)
-            if self.standin._closing.is_set():
-                return
-            obj = response_object(
-                piece, model, final=index == len(pieces) - 1, prompt_tokens=5, answer_tokens=len(pieces)
+            self._element(
+                type(response).to_json(
+                    response, use_integers_for_enums=numeric_enums, always_print_fields_with_no_presence=False
+                )
             )
-            # Like Vertex: "[" before the first object, ",\r\n" between them.
-            self._chunk(("[" if index == 0 else ",\r\n") + json.dumps(obj))
-        if script.cut_after is not None and script.cut_after >= len(pieces):
+            request.pieces_sent += 1
+        if fault == "cut":
             self._cut()
             return
-        self._chunk("[]" if not pieces else "]")
-        self._chunk("")
+        if fault == "error":
+            self._element(json.dumps(_rest_error(script.error_status, resource), indent=2))
+        elif fault == "malformed":
+            # Not JSON: the client's incremental parser collects it into an
+            # "object" that protobuf's JSON parser then rejects.
+            self._element("{not json: <html>}")
+        self._chunk("]" if self._elements else "[]")
+        self._chunk("")  # the zero-length chunk: the body ends properly
+
+    def _element(self, text):
+        """One array element in its own HTTP chunk: `[` before the first, `,\\r\\n` between."""
+        self._chunk((",\r\n" if self._elements else "[") + text)
+        self._elements += 1
+
+    def _chunk(self, text):
+        """Write one HTTP/1.1 chunk (hex size line, data, CRLF) and flush it."""
+        data = text.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _client_left(self, timeout):
+        """Whether the client has closed its end, waiting up to `timeout` to
+        see: a client reading the stream sends nothing more, so a readable
+        socket means end of file (or a reset)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], timeout)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def _cut(self):
         """Drop the connection mid-body: the client sees a chunked body that
         ends before its terminating zero-length chunk."""
-        self.wfile.flush()
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -220,24 +420,134 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
-class VertexStandIn:
-    """The server: starts on 127.0.0.1 on a free port, in a daemon thread."""
+class _RestServer(ThreadingHTTPServer):
+    """HTTP/1.1 on 127.0.0.1, a free port, served from a daemon thread."""
 
-    def __init__(self):
-        self.requests = []
-        self._scripts = [Script()]
-        self._lock = threading.Lock()
+    daemon_threads = True
+
+    def __init__(self, standin):
+        super().__init__(("127.0.0.1", 0), _RestHandler)
+        self.standin = standin
         self._connections = set()
-        self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.standin = self
+        self._lock = threading.Lock()
         self._thread = None
 
     @property
     def base_url(self):
-        host, port = self._server.server_address[:2]
+        host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def track(self, connection):
+        with self._lock:
+            self._connections.add(connection)
+
+    def untrack(self, connection):
+        with self._lock:
+            self._connections.discard(connection)
+
+    def start(self):
+        # A short poll interval so that stop() (self.shutdown) returns quickly.
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="vertex-standin-rest", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self):
+        self.shutdown()
+        # Keep-alive connections would otherwise hold their handler threads.
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.server_close()
+        self._thread.join(timeout=5)
+
+
+class _GrpcServer:
+    """grpc.server with TLS on localhost, a free port; one pool thread per call."""
+
+    def __init__(self, standin, certificate):
+        self._standin = standin
+        self._executor = futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="vertex-standin-grpc")
+        self._server = grpc.server(self._executor)
+        handler = grpc.unary_stream_rpc_method_handler(
+            self._stream,
+            request_deserializer=GenerateContentRequest.deserialize,
+            response_serializer=GenerateContentResponse.serialize,
+        )
+        self._server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(GRPC_SERVICE, {"StreamGenerateContent": handler}),)
+        )
+        cert_path, key_path = certificate
+        credentials = grpc.ssl_server_credentials([(Path(key_path).read_bytes(), Path(cert_path).read_bytes())])
+        # "localhost", the name the certificate is for, on IPv4 and IPv6 alike.
+        self._port = self._server.add_secure_port("localhost:0", credentials)
+
+    @property
+    def base_url(self):
+        return f"localhost:{self._port}"
+
+    def start(self):
+        self._server.start()
+
+    def stop(self):
+        # grace=0 cancels the calls in flight; their handlers see _closing.
+        self._server.stop(grace=0).wait(5)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _stream(self, message, context):
+        standin = self._standin
+        body = json_format.MessageToDict(GenerateContentRequest.pb(message), use_integers_for_enums=True)
+        body.pop("model", None)  # REST sends it in the path, not the body
+        metadata = dict(context.invocation_metadata())
+        request = RecordedRequest("POST", GRPC_METHOD_PATH, {}, metadata, body, model=message.model.rsplit("/", 1)[-1])
+        standin._record(request)
+        # Runs when the call ends for any reason; before the handler has
+        # finished that means the client cancelled or its connection closed.
+        context.add_callback(lambda: request.finished.is_set() or standin._client_gone(request))
+        try:
+            script = standin._next_script()
+            if script.status is not None:
+                context.abort(*_google_error(script.status, message.model))
+            paced, fault = _pacing(script, build_responses(script, request.model))
+            for wait, response in paced:
+                if not standin._pause(request, wait, request.gone.wait):
+                    return
+                request.pieces_sent += 1
+                # gRPC stops asking for more when the call is over; the
+                # generator is then closed when dropped, reaching `finally`.
+                yield response
+            if fault == "cut":
+                context.abort(*_GRPC_CUT)
+            elif fault == "error":
+                context.abort(*_google_error(script.error_status, message.model))
+        finally:
+            request.finished.set()
+
+
+class VertexStandIn:
+    """The stand-in server: `transport` "rest" or "grpc"; `certificate`
+    (cert_path, key_path) for gRPC's TLS, the session's by default."""
+
+    def __init__(self, transport="rest", certificate=None):
+        self.transport = transport
+        self.requests = []
+        self._scripts = [Script()]
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        if transport == "rest":
+            self._server = _RestServer(self)
+        elif transport == "grpc":
+            self._server = _GrpcServer(self, certificate or session_certificate())
+        else:
+            raise ValueError(f"transport must be 'rest' or 'grpc', not {transport!r}")
+
+    @property
+    def base_url(self):
+        return self._server.base_url
 
     def respond(self, *scripts, **script_fields):
         """Queue scripts for the next requests (the last one repeats), or pass
@@ -246,8 +556,28 @@ class VertexStandIn:
             scripts = (*scripts, Script(**script_fields))
         if not scripts:
             raise ValueError("respond() needs a Script or Script fields")
+        for script in scripts:
+            build_responses(script, "check")  # a misspelt enum name fails here, not in the server
+            if script.malformed_after is not None and self.transport != "rest":
+                raise ValueError("malformed_after exists for REST only: gRPC messages are protobuf bytes")
         with self._lock:
             self._scripts = list(scripts)
+
+    def start(self):
+        self._server.start()
+        return self
+
+    def stop(self):
+        self._closing.set()  # wakes waiting handlers
+        self._server.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # --- for the transports ---
 
     def _next_script(self):
         with self._lock:
@@ -257,38 +587,20 @@ class VertexStandIn:
         with self._lock:
             self.requests.append(request)
 
-    def _track(self, connection):
-        with self._lock:
-            self._connections.add(connection)
+    def _client_gone(self, request):
+        # Connections closed by stop() are not a client leaving.
+        if not self._closing.is_set():
+            request._mark_gone()
 
-    def _untrack(self, connection):
-        with self._lock:
-            self._connections.discard(connection)
-
-    def start(self):
-        # A short poll interval so that stop() (server.shutdown) returns quickly.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="vertex-standin", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._closing.set()  # wakes stalled handlers
-        self._server.shutdown()
-        # Keep-alive connections would otherwise hold their handler threads.
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+    def _pause(self, request, seconds, client_left):
+        """Wait `seconds` (0: just look), checking every 50 ms whether the
+        client has left: `client_left(timeout)` waits up to `timeout` and says.
+        True if the answer should go on."""
+        deadline = time.monotonic() + seconds
+        while not self._closing.is_set():
+            if client_left(max(0.0, min(deadline - time.monotonic(), _POLL_SECONDS))):
+                self._client_gone(request)
+                return False
+            if time.monotonic() >= deadline:
+                return True
+        return False
