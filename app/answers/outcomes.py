@@ -43,8 +43,8 @@ _CATEGORY_WORDS = {
 }
 # Why, in words, when no category says it better.
 _REASON_WORDS = {
-    "RECITATION": "it repeated protected material (recitation)",
-    "BLOCKLIST": "it contained a blocked term",
+    "RECITATION": "recitation of protected material",
+    "BLOCKLIST": "a blocked term",
     "PROHIBITED_CONTENT": "prohibited content",
     "SPII": "sensitive personal information",
     "MODEL_ARMOR": "the project's Model Armor policy",

@@ -128,8 +128,9 @@ class Script:
     delay            seconds to wait before each response
     finish_reason    Candidate.FinishReason name on the last response
                      ("STOP", "MAX_TOKENS", "SAFETY", ...); None: none
-    blocked_category with a block finish reason ("SAFETY", ...): the last
-                     candidate's safety ratings (the usual four categories
+    blocked_category with a block finish reason ("SAFETY", ...) or a
+                     prompt_block: the last candidate's (or the prompt
+                     feedback's) safety ratings (the usual four categories
                      and this one) mark this HarmCategory blocked, HIGH;
                      the others NEGLIGIBLE
     finish_message   Candidate.finish_message on the last response (also the
@@ -224,6 +225,9 @@ def build_responses(script, model_id):
             block_reason_message=script.finish_message
             or f"The prompt is blocked due to {script.prompt_block.lower().replace('_', ' ')}.",
         )
+        if script.blocked_category:  # as for an answer: the category that blocked it, among the usual ones
+            categories = dict.fromkeys((*_RATED_CATEGORIES, script.blocked_category))
+            feedback.safety_ratings = [_rating(name, blocked=name == script.blocked_category) for name in categories]
         response = GenerateContentResponse(prompt_feedback=feedback, **common)
         if script.usage:
             response.usage_metadata = GenerateContentResponse.UsageMetadata(
