@@ -15,8 +15,9 @@ and keeps the call so that `cancel()` can end it:
 - gRPC: the channel's raw stub, which returns the call at once (api-core's
   wrapper would wait for the first message before returning it, so a call
   silent from the start could not be cancelled);
-- REST: the GAPIC method, whose iterator holds the `requests` response: it is
-  shut down (waking a read blocked in another thread) and closed.
+- REST: the GAPIC method, whose iterator holds the `requests` response: its
+  socket is shut down (waking the read blocked in the reading thread), and
+  the reading thread closes it.
 
 Retries are the app's (app/answers/reply_pipeline.py): none happen here.
 """
@@ -32,15 +33,16 @@ from app.providers.ending import Ending, Usage
 class GeminiStream:
     """Iterate one Gemini answer as `str` pieces, then one `Ending`.
 
-    `cancel()` may be called from any thread, before or during the call:
-    the upstream request ends at once and the reading thread gets an error.
+    `cancel()` may be called from any thread, before or during the call: the
+    upstream request ends at once and the reading thread gets an error.
+    `close()` is for the reading thread, when it is done.
     """
 
     def __init__(self, model, messages):
         self._model = model
         self._messages = messages
         self._lock = threading.Lock()
-        self._cancel_call = None  # how to end the upstream call, once it is made
+        self._call = None  # the upstream call once made: _GrpcCall or _RestCall
         self._cancelled = False
         self._pieces = self._read()
 
@@ -51,23 +53,26 @@ class GeminiStream:
         return next(self._pieces)
 
     def close(self):
-        """The reader is done with the answer (at its end, or early)."""
         self._pieces.close()
-        self.cancel()
+        with self._lock:
+            self._cancelled = True
+            call = self._call
+        if call is not None:
+            call.close()
 
     def cancel(self):
         with self._lock:
             self._cancelled = True
-            cancel_call, self._cancel_call = self._cancel_call, None
-        if cancel_call is not None:
-            cancel_call()
+            call = self._call
+        if call is not None:
+            call.cancel()
 
-    def _opened(self, cancel_call):
+    def _opened(self, call):
         with self._lock:
-            if not self._cancelled:
-                self._cancel_call = cancel_call
-                return
-        cancel_call()  # cancelled while the call was being made
+            self._call = call
+            cancelled = self._cancelled
+        if cancelled:  # cancelled while the call was being made
+            call.cancel()
 
     def _read(self):
         model = self._model
@@ -87,13 +92,52 @@ class GeminiStream:
         if client.transport.kind == "grpc":
             metadata = (*self._model.default_metadata, routing_header.to_grpc_metadata((("model", request.model),)))
             call = client.transport.stream_generate_content(request, metadata=metadata)
-            self._opened(call.cancel)
+            self._opened(_GrpcCall(call))
             return _grpc_responses(call)
         responses = client.stream_generate_content(
             request=request, retry=None, timeout=self._model.timeout, metadata=self._model.default_metadata,
         )
-        self._opened(lambda: _close_rest_response(responses._response))
+        self._opened(_RestCall(responses._response))
         return responses
+
+
+class _GrpcCall:
+    """gRPC's call object can be cancelled from any thread."""
+
+    def __init__(self, call):
+        self._call = call
+
+    def cancel(self):
+        self._call.cancel()
+
+    close = cancel
+
+
+class _RestCall:
+    """A `requests` response, read by one thread.
+
+    From another thread it may only be shut down: that wakes the reader,
+    blocked waiting for Gemini's next byte, with an error, and the reader
+    closes it (`close`). Closing it from another thread would wait for the
+    reader's buffer lock; under gevent, where every greenlet is one OS
+    thread, that is a reentrant call (or a frozen worker)."""
+
+    def __init__(self, response):
+        self._response = response
+
+    def cancel(self):
+        # urllib3 >= 2.3. Once the body is read or closed there is no
+        # socket to shut down.
+        shutdown = getattr(self._response.raw, "shutdown", None)
+        if shutdown is not None:
+            try:
+                shutdown()
+            except (RuntimeError, ValueError, OSError):
+                pass
+
+    def close(self):
+        self.cancel()
+        self._response.close()
 
 
 def _grpc_responses(call):
@@ -105,19 +149,6 @@ def _grpc_responses(call):
         if hasattr(exc, "code") and hasattr(exc, "details"):
             raise api_exceptions.from_grpc_error(exc) from exc
         raise
-
-
-def _close_rest_response(response):
-    # urllib3 >= 2.3: shutting the socket down wakes a read blocked in another
-    # thread; closing alone would leave it waiting for Gemini's next byte.
-    # Once the body is read or closed there is no socket to shut down.
-    shutdown = getattr(response.raw, "shutdown", None)
-    if shutdown is not None:
-        try:
-            shutdown()
-        except (RuntimeError, ValueError, OSError):
-            pass
-    response.close()
 
 
 class _EndingSeen:
