@@ -8,6 +8,7 @@ command line winning). The choices are explained in docs/serving.md.
 import gc
 import os
 import sys
+import tempfile
 
 
 def _env_int(name, default):
@@ -42,6 +43,22 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+# Prometheus metrics (CHAT_METRICS=1) in prometheus-client's multiprocess
+# mode: every worker writes its samples into one directory, set here in the
+# master before any worker imports the app (app/operations/metrics.py).
+if os.environ.get("CHAT_METRICS", "").strip().lower() in ("1", "true", "yes", "on"):
+    from app.operations.metrics import MULTIPROCESS_DIR_VARIABLE, prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(os.environ.get(MULTIPROCESS_DIR_VARIABLE) or tempfile.mkdtemp(prefix="chat-metrics-"))
+
+
+def child_exit(server, worker):
+    # A worker that exited no longer counts in the live gauges.
+    from app.operations.metrics import worker_gone
+
+    worker_gone(worker.pid)
 
 
 def on_starting(server):

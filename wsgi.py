@@ -1,12 +1,15 @@
 """The WSGI entry point: `gunicorn wsgi:app` (settings in gunicorn.conf.py)."""
 
-import logging
+import os
 import sys
 
 from app import create_app
 from app.config import ConfigError
+from app.operations.logs import configure_logging
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+# Before the app is made, so its first lines are in the chosen format too (a
+# wrong value is refused by the app's settings check below).
+configure_logging("json" if os.environ.get("CHAT_LOG_FORMAT", "").strip().lower() == "json" else "text")
 
 try:
     app = create_app()

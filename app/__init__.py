@@ -10,6 +10,9 @@ from app.answers import deadlines
 from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
 from app.config import load_config
+from app.operations.http_metrics import count_rate_limited, record_request, start_timing
+from app.operations.metrics import build_metrics
+from app.operations.request_ids import add_request_id_header, assign_request_id, forget_request_id
 from app.providers import build_chat_model, describe_model
 from app.rendering.markdown import answer_html, render_answer, split_for_streaming
 from app.storage.engine import init_db
@@ -19,7 +22,7 @@ from app.web.csrf import csrf_token
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
 from app.web.message_input import MAX_BODY_BYTES
 from app.web.headers import add_security_headers
-from app.web.rate_limits import build_limiter
+from app.web.rate_limits import RateLimited, build_limiter
 from app.web.refusals import Refused, http_error, refused
 from app.web.session_cookie import SchemeAwareSessionInterface
 from app.web.url_ids import RowIdConverter
@@ -53,6 +56,7 @@ def create_app(overrides=None, chat_model=None):
     app.extensions["answer_tasks"] = AnswerTasks()
     app.extensions["render_answer"] = render_answer
     app.extensions["live_answers"] = LiveAnswers()
+    app.extensions["metrics"] = build_metrics(config)
     init_db(app)
     app.extensions["limiter"] = build_limiter(config, app.extensions["db_engine"], app.instance_path)
 
@@ -61,11 +65,19 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_global(csrf_token)
     app.add_template_global(split_for_streaming)
     app.after_request(add_security_headers)
+    app.after_request(add_request_id_header)
+    # First: every request, refused or not, has its id and is timed.
+    app.before_request(assign_request_id)
+    app.teardown_request(forget_request_id)
+    if config.metrics:
+        app.before_request(start_timing)
+        app.after_request(record_request)
     # Before every other check: a cross-site write is refused untouched.
     app.before_request(refuse_cross_site_writes)
     app.before_request(ProxyHopsCheck())
     app.register_error_handler(SecurityError, host_not_allowed)
     app.register_error_handler(Refused, refused)
+    app.register_error_handler(RateLimited, count_rate_limited)
     app.register_error_handler(HTTPException, http_error)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's
@@ -78,6 +90,10 @@ def create_app(overrides=None, chat_model=None):
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    if config.metrics:
+        from app.web import metrics_endpoint
+
+        app.register_blueprint(metrics_endpoint.bp)
     # The process's one deadline thread starts with the app, not with the
     # first answer, so /healthz's thread count is steady from the start and
     # a growing count still means a leak.

@@ -57,6 +57,9 @@ class Config:
     api_keys: tuple = ()  # CHAT_API_KEYS: comma-separated; empty leaves the API open
     database_url: str = ""  # default: SQLite in the instance folder
     proxy_hops: int = 0  # proxies in front that set X-Forwarded-* (1 behind our nginx)
+    metrics: bool = False  # CHAT_METRICS=1: Prometheus metrics at /metrics (app/operations/metrics.py)
+    metrics_token: str = ""  # CHAT_METRICS_TOKEN: then /metrics needs Authorization: Bearer <token>
+    log_format: str = "text"  # CHAT_LOG_FORMAT: text, or json (one object per line)
     # Host names this server answers to (CHAT_ALLOWED_HOSTS, comma-separated;
     # ".example.com" takes its subdomains too; "*" any): against DNS rebinding.
     allowed_hosts: tuple = ("localhost", "127.0.0.1")
@@ -152,6 +155,9 @@ def load_config(env=None):
         api_keys=_names(env, "CHAT_API_KEYS"),
         database_url=env.get("DATABASE_URL", "").strip(),
         proxy_hops=_int(env, "CHAT_PROXY_HOPS", 0),
+        metrics=_flag(env, "CHAT_METRICS"),
+        metrics_token=env.get("CHAT_METRICS_TOKEN", "").strip(),
+        log_format=env.get("CHAT_LOG_FORMAT", "").strip().lower() or "text",
         allowed_hosts=_names(env, "CHAT_ALLOWED_HOSTS") or Config.allowed_hosts,
     )
     return validate(config)
@@ -184,6 +190,8 @@ def validate(config):
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     check_vertex_base_url(config.vertex_transport, config.vertex_base_url)
+    if config.log_format not in ("text", "json"):
+        raise ConfigError(f"CHAT_LOG_FORMAT must be text or json, got {config.log_format!r}")
     return config
 
 

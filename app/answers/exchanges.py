@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from app.operations.request_ids import current_request_id
 from app.storage import queries
 from app.storage.engine import session_for
 from app.storage.models import Conversation, Message
@@ -49,7 +50,7 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER):
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
         with current_app.extensions["db_engine"].begin() as connection:
-            question, answer = queries.add_exchange(connection, conversation, text, model_label)
+            question, answer = queries.add_exchange(connection, conversation, text, model_label, current_request_id())
         return Exchange(conversation, question, answer, is_new=True)
     with session_for(current_app) as db:
         conversation = queries.get_conversation(db, owner, conversation_id)
@@ -63,6 +64,6 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER):
         elif mode == REDO_EXCHANGE:
             removed = queries.drop_last_exchange(db, conversation)
         # The removals and the new rows commit together.
-        question, answer = queries.add_exchange(db.connection(), conversation, text, model_label)
+        question, answer = queries.add_exchange(db.connection(), conversation, text, model_label, current_request_id())
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)

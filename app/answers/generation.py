@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
+from app.operations import log_context
 from app.storage import answer_notices, queries
 from app.storage.models import utcnow
 
@@ -117,14 +118,14 @@ def claim_and_generate(app, answer_id):
             return None
     live = live_answers.register(answer_id)
     try:
-        owner, model_messages = _model_messages(app, answer_id)
+        owner, model_messages, log_fields = _model_messages(app, answer_id)
         release = app.extensions["limiter"].hold_stream(owner)
     except BaseException:
         live_answers.forget(answer_id)
         raise
     tasks = app.extensions["answer_tasks"]
     thread = threading.Thread(
-        target=_generate, args=(app, live, model_messages, release, tasks), name=f"answer-{answer_id}", daemon=True,
+        target=_generate, args=(app, live, model_messages, release, tasks, log_fields), name=f"answer-{answer_id}", daemon=True,
     )
     tasks.start(thread)
     return live
@@ -152,15 +153,21 @@ def generate_unless_claimed(app, answer_id):
 
 
 def _model_messages(app, answer_id):
-    """(owner, the messages the model is sent) for `answer_id`, from what is stored."""
+    """(owner, the messages the model is sent, the fields its log lines carry)
+    for `answer_id`, from what is stored."""
     config = app.config["CHAT"]
     with app.extensions["db_engine"].connect() as connection:
-        owner, _conversation_id = queries.answer_conversation(connection, answer_id)
+        owner, conversation_id, request_id = queries.answer_conversation(connection, answer_id)
         turns = queries.turns_before(connection, answer_id)
-    return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
+    # The task's log lines name the request that asked for the answer.
+    log_fields = dict(request_id=request_id, owner=log_context.owner_hash(owner), conversation_id=conversation_id,
+                      answer_id=answer_id)
+    return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars)), log_fields
 
 
-def _generate(app, live, model_messages, release, tasks):
+def _generate(app, live, model_messages, release, tasks, log_fields):
+    log_context.clear()
+    log_context.bind(**log_fields)
     config = app.config["CHAT"]
     engine = app.extensions["db_engine"]
     answer_id = live.answer_id
@@ -177,12 +184,16 @@ def _generate(app, live, model_messages, release, tasks):
         with engine.begin() as connection:
             queries.save_answer(connection, answer_id, finished, rendered)
             answer_notices.announce(connection, answer_id)
+        log.info("answer finished: %s", finished.outcome, extra={
+            "outcome": finished.outcome, "finish_reason": finished.finish_reason, "pieces": finished.pieces,
+            "first_piece_seconds": finished.first_piece_seconds, "seconds": round(finished.seconds, 3),
+        })
 
     # The pipeline wakes at least once a checkpoint period (a heartbeat), so a
     # Stop from another process is seen while the model is silent too.
     events = stream_reply(
         app.extensions["chat_model"], model_messages, config.checkpoint_seconds, on_finish=save_finished,
-        stop_key=answer_id, limits=UpstreamLimits.from_config(config),
+        stop_key=answer_id, limits=UpstreamLimits.from_config(config), metrics=app.extensions["metrics"],
     )
     parts, saved_at = [], time.monotonic()
     try:

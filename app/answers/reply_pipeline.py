@@ -9,6 +9,7 @@ goes away (the generator is closed) stops the model after its current piece.
 Pieces that pile up in the queue while the consumer is busy are sent as one.
 """
 
+import contextvars
 import logging
 import queue
 import threading
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 
 from app.answers.deadlines import TICK, ticker
 from app.answers.outcomes import (
-    COMPLETE, ERROR, INTERRUPTED, STOPPED, TIMED_OUT, TOO_LONG, is_retryable, public_error_message, verdict_for,
+    COMPLETE, ERROR, INTERRUPTED, STOPPED, TIMED_OUT, TOO_LONG, error_kind, is_retryable, public_error_message,
+    verdict_for,
 )
+from app.operations.metrics import NO_METRICS
 from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
 from app.providers.text_stream import stream_text
 
@@ -119,7 +122,10 @@ class _ModelReader:
         self._stream = None
         self.pieces_read = 0
         self._held = None  # what `take` found after the text it joined
-        self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
+        # In the answer's log context (app/operations/log_context.py).
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name="model-reader", daemon=True,
+        )
         self._thread.start()
 
     def take(self):
@@ -193,7 +199,7 @@ def model_name(model):
     return getattr(model, "model_name", None) or getattr(model, "model", None)
 
 
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None):
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None):
     """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
     and last a `Finished` with the whole text and how it ended.
 
@@ -203,13 +209,17 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     `request_stop(stop_key)` ends it with the outcome STOPPED. `limits`
     (UpstreamLimits) bounds the wait for the first piece and between pieces,
     and retries a failing model before its first piece, and bounds the whole
-    answer's time.
+    answer's time. `metrics` (app/operations/metrics.py) hears of the answer's
+    start and end, and of each upstream error and retry.
     """
-    return _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits())
+    return _reply_events(
+        model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), metrics or NO_METRICS,
+    )
 
 
-def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits):
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics):
     started = time.monotonic()
+    metrics.answer_started()
     answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
     parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
     reader = None
@@ -231,6 +241,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
             *((ending.finish_reason, ending.category, ending.usage) if ending else ()),
         )
+        metrics.answer_finished(result)
         if on_finish is not None:
             on_finish(result)
         return result
@@ -240,6 +251,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
         if parts or attempt >= limits.retries:
             return False
         attempt += 1
+        metrics.upstream_retry()
         delay = limits.backoff_seconds * 2 ** (attempt - 1)
         log.warning("model %s before its first piece; retry %d of %d in %.1f s", reason, attempt, limits.retries, delay)
         reader.stop()
@@ -267,6 +279,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                     yield finish(ERROR, TOO_LONG)
                     return
                 if deadline is not None and now >= deadline:
+                    metrics.upstream_error("timeout")
                     if may_retry("timed out"):
                         last_activity = start_reader()
                         continue
@@ -287,6 +300,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                 yield finish(STOPPED)
                 return
             if isinstance(item, BaseException):
+                metrics.upstream_error(error_kind(item))
                 if is_retryable(item) and may_retry(f"failed ({type(item).__name__})"):
                     last_activity = start_reader()
                     continue

@@ -66,6 +66,9 @@ class Message(Base):
     input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The request that asked for it (app/operations/request_ids.py): its
+    # generation logs under that id, and an error quotes it as a reference.
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def usage(self):

@@ -59,8 +59,8 @@ _INSERT_CONVERSATION = """
     VALUES (:id, :owner_id, :title, :created_at, :now)"""
 _TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = :now WHERE id = :conversation_id"
 _INSERT_MESSAGE = """
-    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at)
-    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now)
+    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id)
+    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id)
     RETURNING id"""
 # A checkpoint also shows that the generator is alive, and finds out whether
 # the answer is still streaming: a Stop from any process ends that.
@@ -91,12 +91,13 @@ _SAVE_INTERRUPTED = f"""
     WHERE id = :answer_id"""
 
 
-def add_exchange(connection, conversation, user_text, model_label):
+def add_exchange(connection, conversation, user_text, model_label, request_id=None):
     """Save the user's turn (unless None), an empty answer marked streaming,
     and the conversation if `start_conversation` just made it, on
     `connection` (a Core connection in a transaction; the caller commits).
     Returns (question, answer): Messages not in any session, and
-    `conversation.messages` is left as it was.
+    `conversation.messages` is left as it was. `request_id`: the request's
+    that asked (app/operations/request_ids.py).
     """
     now = utcnow()
     stored_now = driver_sql.timestamp(connection, now)
@@ -108,9 +109,10 @@ def add_exchange(connection, conversation, user_text, model_label):
     else:
         driver_sql.run(connection, _TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": stored_now})
         set_committed_value(conversation, "updated_at", now)
-    rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label}]
+    rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id}]
     if user_text is not None:
-        rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": ""})
+        rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": "",
+                        "request_id": request_id})
     messages = []
     for row in rows:
         message_id = driver_sql.run(connection, _INSERT_MESSAGE, {
@@ -159,7 +161,7 @@ def owned_answer(session, owner_id, answer_id):
 # Read by every subscription and every answer's start, so on the driver's
 # cursor too (the ORM's loads were a fifth of a worker's CPU in a burst).
 _ANSWER_CONVERSATION = """
-    SELECT c.owner_id, c.id FROM messages a JOIN conversations c ON c.id = a.conversation_id
+    SELECT c.owner_id, c.id, a.request_id FROM messages a JOIN conversations c ON c.id = a.conversation_id
     WHERE a.id = :answer_id AND a.role = 'assistant'"""
 _UNCLAIMED = f"""
     SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
@@ -175,7 +177,8 @@ def is_unclaimed(connection, answer_id):
 
 
 def answer_conversation(connection, answer_id):
-    """(owner id, conversation id) of answer `answer_id`, or None if there is no such answer."""
+    """(owner id, conversation id, the id of the request that asked) of answer
+    `answer_id`, or None if there is no such answer."""
     found = driver_sql.rows(connection, _ANSWER_CONVERSATION, {"answer_id": answer_id})
     return tuple(found[0]) if found else None
 

@@ -39,6 +39,7 @@ from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
+from app.operations.request_ids import current_request_id
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
@@ -71,7 +72,7 @@ def require_api_key():
     # keys, means the lookup's timing can tell nothing about a real key.
     digest = key_digest(sent)
     if digest not in _key_digests(keys):
-        return jsonify(error="A valid API key is required: send Authorization: Bearer <key>."), 401
+        return error_json("A valid API key is required: send Authorization: Bearer <key>.", 401)
     use_api_key_owner(digest)
     return None
 
@@ -128,7 +129,7 @@ def start_reply():
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
     events = stream_reply(
         current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
-        limits=UpstreamLimits.from_config(config),
+        limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"],
     )
     return release_when_done(events, release), {}
 
@@ -139,15 +140,20 @@ def stored_answer_events(answer_id, offset):
     return events
 
 
+def error_json(message, status):
+    """An API error: what was wrong, and the request id to quote in a report."""
+    return jsonify(error=message, request_id=current_request_id()), status
+
+
 @bp.errorhandler(BadInput)
 def bad_input(error):
-    return jsonify(error=error.message), error.status
+    return error_json(error.message, error.status)
 
 
 @bp.errorhandler(404)
 @bp.errorhandler(ConversationNotFound)
 def not_found(_error):
-    return jsonify(error="No such conversation or answer."), 404
+    return error_json("No such conversation or answer.", 404)
 
 
 def text_chunks(events):

@@ -6,6 +6,7 @@ import time
 
 from flask import current_app, g, request, session
 
+from app.operations import log_context
 from app.web.cross_site import SAFE_METHODS
 from app.web.refusals import Refused
 
@@ -37,6 +38,7 @@ def ensure_browser_owner():
     today = int(time.time() // SECONDS_PER_DAY)
     if session.get("renewed") != today:
         session["renewed"] = today
+    log_context.bind(owner=log_context.owner_hash(session["owner"]))
 
 
 def key_digest(key):
@@ -48,6 +50,7 @@ def use_api_key_owner(digest):
     """Conversations started with an API key (given by its `key_digest`)
     belong to that key."""
     g.owner = "key:" + digest.hex()[:32]
+    log_context.bind(owner=log_context.owner_hash(g.owner))
 
 
 NEEDS_API_KEY = (

@@ -48,18 +48,27 @@ SWEEP_EVERY = 100
 
 
 class RateLimited(Refused):
-    def __init__(self, retry_after, message):
+    """`limit` names the limit that refused (the metrics' label): messages,
+    streams, address-messages, address-streams or new-owners."""
+
+    def __init__(self, retry_after, message, limit):
         super().__init__(429, message, retry_after=max(1, math.ceil(retry_after)))
+        self.limit = limit
+
+
+def _limit_name(kind, who):
+    return kind if who == "You" else f"address-{kind}"
 
 
 def too_many_messages(retry_after, per_minute, who):
-    return RateLimited(retry_after, f"{who} sent {per_minute} messages in a minute. Please wait a moment.")
+    return RateLimited(retry_after, f"{who} sent {per_minute} messages in a minute. Please wait a moment.",
+                       _limit_name("messages", who))
 
 
 def too_many_streams(limit, who):
     plural = "s" if limit != 1 else ""
     return RateLimited(5, f"{who} already {'have' if who == 'You' else 'has'} {limit} answer{plural} streaming. "
-                          "Wait for one to finish or stop it.")
+                          "Wait for one to finish or stop it.", _limit_name("streams", who))
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,7 @@ class Limiter:
                     _seconds_left(NEW_OWNER_WINDOW_SECONDS, now, oldest),
                     f"Too many new visitors from your network address in the last hour ({per_hour}). "
                     "Please try again later, or use the browser you used before.",
+                    "new-owners",
                 )
 
     def hold_stream(self, key):

@@ -8,6 +8,7 @@ request from another website must not replace the visitor's identity.
 
 from flask import jsonify, render_template, request
 
+from app.operations.request_ids import current_request_id
 from app.web.message_input import MAX_BODY_BYTES
 
 # Werkzeug's texts speak to developers; these to the person.
@@ -37,12 +38,14 @@ def is_api_request():
 
 
 def refusal_response(status, message, heading="Nothing was done"):
+    """The refusal's body; it quotes the request id, so a report can be traced."""
+    reference = current_request_id()
     if is_api_request():
-        body = jsonify(error=message)
+        body = jsonify(error=message, request_id=reference)
     elif request.headers.get("HX-Request") == "true":
-        body = render_template("_composer_error.html", message=message)
+        body = render_template("_composer_error.html", message=message, reference=reference)
     else:
-        body = render_template("error.html", message=message, status=status, heading=heading)
+        body = render_template("error.html", message=message, status=status, heading=heading, reference=reference)
     return body, status
 
 

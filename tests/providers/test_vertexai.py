@@ -139,7 +139,7 @@ def test_a_429_on_the_page_ends_in_the_rate_limited_notice(client, standin, capl
     assert piece_texts(chunks) == []
     final = final_html("".join(chunks))
     assert "outcome-error" in final
-    assert f'<p class="notice error">{html.escape(RATE_LIMITED)}</p>' in final
+    assert f'<p class="notice error">{html.escape(RATE_LIMITED)}' in final
     assert_nothing_leaks("".join(chunks), standin)
     assert len(standin.requests) == 1, "no retry when retries are off"
     exception = {"rest": "TooManyRequests", "grpc": "ResourceExhausted"}[standin.transport]
@@ -159,7 +159,7 @@ def test_a_server_error_before_the_stream_ends_in_a_clear_error(client, standin,
     chunks = chunks_of(post_message(client, "hello"))
     final = final_html("".join(chunks))
     assert "outcome-error" in final
-    assert any(f'<p class="notice error">{html.escape(m)}</p>' in final for m in PUBLIC_MESSAGES)
+    assert any(f'<p class="notice error">{html.escape(m)}' in final for m in PUBLIC_MESSAGES)
     assert_nothing_leaks("".join(chunks), standin)
 
     body = "".join(chunks_of(post_text(client, "hello")))
@@ -176,7 +176,7 @@ def test_a_cut_connection_on_the_page_keeps_the_partial_and_says_so(client, stan
     final = final_html("".join(chunks))
     assert "outcome-error" in final
     assert "first second" in final and "never" not in final
-    assert f'<p class="notice error">{html.escape(CONNECTION_LOST)}</p>' in final
+    assert f'<p class="notice error">{html.escape(CONNECTION_LOST)}' in final
     assert_nothing_leaks("".join(chunks), standin)
 
 
@@ -193,7 +193,7 @@ def test_malformed_data_mid_stream_keeps_the_partial_and_ends_in_a_generic_error
     assert piece_texts(chunks) == ["first "]
     final = final_html("".join(chunks))
     assert "outcome-error" in final and "first" in final
-    assert f'<p class="notice error">{html.escape(FAILED)}</p>' in final
+    assert f'<p class="notice error">{html.escape(FAILED)}' in final
     assert_nothing_leaks("".join(chunks), standin)
     assert "ParseError" in caplog.text
 

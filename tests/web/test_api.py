@@ -143,4 +143,4 @@ def test_resuming_says_clearly_what_is_wrong(make_app):
     bad = owner.get(f"/api/answers/{answer_id}/stream?offset=x")
     assert bad.status_code == 400 and "whole number" in bad.json["error"]
     assert stranger.get(f"/api/answers/{answer_id}/stream").status_code == 404
-    assert owner.get("/api/answers/424242/stream").json == {"error": "No such conversation or answer."}
+    assert owner.get("/api/answers/424242/stream").json["error"] == "No such conversation or answer."
