@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
-from tests.providers.vertex_standin import Script, VertexStandIn
+from tests.providers.vertex_standin import VertexStandIn
 
 SEE_THE_CLIENT_GO = 20
 TIMED_OUT = "The model took too long to answer. Please try again."

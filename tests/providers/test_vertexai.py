@@ -16,7 +16,7 @@ import pytest
 from app.answers.outcomes import public_error_message
 from app.web.api import ERROR_MARKER
 from tests.page_flow import final_html, post_and_subscribe
-from tests.providers.vertex_standin import Script, VertexStandIn
+from tests.providers.vertex_standin import Script
 from tests.sse_client import comments, decode_events, is_whole_pieces_joined
 
 pytestmark = pytest.mark.filterwarnings(
