@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
         [--route api|page|both] [--worker-class gevent|gthread] [--workers 2]
-        [--threads T] [--direct] [--wait-idle S] [--json out.json]
+        [--threads T] [--direct] [--metrics] [--wait-idle S] [--json out.json]
         [--profile PY_SPY [--profile-dir DIR]]
     .venv/bin/python bench/concurrency.py --resume-storm [--cut-after-pieces 10] [--n 1000] ...
 
@@ -195,6 +195,8 @@ def server_env(args):
         env["GUNICORN_WORKER_CONNECTIONS"] = str(args.worker_connections)
     if args.access_log is not None:
         env["GUNICORN_ACCESS_LOG"] = args.access_log
+    if args.metrics:
+        env["CHAT_METRICS"] = "1"
     return env
 
 
@@ -626,6 +628,7 @@ def parse_args(argv=None):
                         help="gthread threads per worker (default: enough for the largest N, at least 64)")
     parser.add_argument("--worker-connections", type=int, default=0, help="default: gunicorn.conf.py's")
     parser.add_argument("--direct", action="store_true", help="talk to gunicorn directly, no nginx")
+    parser.add_argument("--metrics", action="store_true", help="CHAT_METRICS=1: Prometheus metrics on")
     parser.add_argument("--access-log", default=None,
                         help="GUNICORN_ACCESS_LOG (default: gunicorn.conf.py's, i.e. stdout into the log file)")
     parser.add_argument("--ttft-ms", type=int, default=300)
