@@ -76,6 +76,13 @@ def test_static_files_are_served_by_nginx_with_long_caching(stack):
     assert "/static/" not in log.read_text(), "static files never reach gunicorn"
 
 
+def test_nginx_gives_each_request_its_id_and_keeps_the_metrics_private(stack):
+    url, _log, _ = stack({"CHAT_METRICS": "1"})
+    response = requests.get(f"{url}/healthz", headers={"X-Request-Id": "client-chosen-id"}, timeout=10)
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"]), "nginx's $request_id, not the client's"
+    assert requests.get(f"{url}/metrics", timeout=10).status_code == 404
+
+
 def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
     env = {"CHAT_FAKE_CHUNKS": "2", "CHAT_FAKE_TTFT_MS": "3500", "CHAT_HEARTBEAT_SECONDS": "0.5"}
     url, _log, _ = stack(env, read_timeout="2s")
