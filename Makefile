@@ -55,7 +55,7 @@ $(VENV)/.installed: requirements.txt $(LLAMA_WHEEL) | $(VENV)/bin/python
 	$(PIP) install -q --find-links $(WHEELHOUSE) -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt requirements-otel.txt $(VENV)/.installed
 	$(PIP) install -q --find-links $(WHEELHOUSE) -r requirements-dev.txt
 	touch $@
 

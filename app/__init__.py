@@ -13,6 +13,7 @@ from app.config import load_config
 from app.operations.http_metrics import count_rate_limited, record_request, start_timing
 from app.operations.metrics import build_metrics
 from app.operations.request_ids import add_request_id_header, assign_request_id, forget_request_id
+from app.operations.tracing import init_tracing
 from app.providers import build_chat_model, describe_model
 from app.rendering.markdown import answer_html, render_answer, split_for_streaming
 from app.storage.engine import init_db
@@ -79,6 +80,9 @@ def create_app(overrides=None, chat_model=None):
     app.register_error_handler(Refused, refused)
     app.register_error_handler(RateLimited, count_rate_limited)
     app.register_error_handler(HTTPException, http_error)
+    # OpenTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set; before ProxyFix
+    # wraps the app, so spans see the client's address, scheme and host.
+    init_tracing(app)
     if config.proxy_hops:
         # Behind nginx: trust exactly that many proxies for the client's
         # address, scheme and host (X-Forwarded-*), and no more.

@@ -22,6 +22,7 @@ from app.answers.outcomes import (
     verdict_for,
 )
 from app.operations.metrics import NO_METRICS
+from app.operations.tracing import ModelCallEnd, end_model_span, model_call_span
 from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
 from app.providers.text_stream import stream_text
 
@@ -167,7 +168,13 @@ class _ModelReader:
             cancel()
 
     def _run(self):
-        stream = None
+        # One span per call of the model (app/operations/tracing.py): retries
+        # show as calls of their own. With tracing off, a shared no-op.
+        with model_call_span(model_name(self._model), getattr(self._model, "_llm_type", "")) as span:
+            self._read(span)
+
+    def _read(self, span):
+        stream, error = None, None
         ending = STOPPED_NATURALLY
         MODEL_STREAMS_OPEN.add(1)
         try:
@@ -185,6 +192,7 @@ class _ModelReader:
                 self.queue.put(text)
             self.queue.put(ending)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
+            error = exc
             self.queue.put(exc)
         finally:
             if stream is not None and hasattr(stream, "close"):
@@ -192,6 +200,9 @@ class _ModelReader:
             MODEL_STREAMS_OPEN.add(-1)
             if self._stop.is_set():
                 log.info("model stream closed after %d pieces: stopped early", self.pieces_read)
+            if span is not None:
+                outcome = ERROR if error else STOPPED if self._stop.is_set() else verdict_for(ending).outcome
+                end_model_span(span, ModelCallEnd(outcome, ending.finish_reason, ending.usage, self.pieces_read), error)
 
 
 def model_name(model):
