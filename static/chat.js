@@ -1,7 +1,8 @@
-// The page's only script: keyboard sending and stopping, clearing the box once
-// a message is saved, errors that keep the draft, copy buttons, keeping the
-// address bar on the conversation, following the answer as it grows, and
-// saying so while an answer's stream reconnects.
+// The page's only script: keyboard sending and stopping, one message at a
+// time, clearing the box once a message is saved, errors that keep the
+// draft, copy buttons, keeping the address bar on the conversation,
+// following the answer as it grows, and saying so while an answer's stream
+// reconnects.
 (function () {
   "use strict";
 
@@ -26,6 +27,43 @@
     if (box.value.trim()) composer().requestSubmit();
   });
 
+  // One message at a time: while one is being sent, and while an answer is
+  // being written, Send is off and Enter says why; the draft is kept. (The
+  // server also saves a message once however often it is sent: send_key.)
+  var sending = null;  // the text on its way
+
+  function answerStreaming() {
+    return document.querySelector("#transcript .message.outcome-streaming") !== null;
+  }
+
+  function refreshSend() {
+    var button = composer() && composer().querySelector("button[type=submit]");
+    if (!button) return;
+    var busy = sending !== null || answerStreaming();
+    button.disabled = busy;
+    button.title = busy ? "Wait for the answer to finish, or stop it (Esc)" : "";
+  }
+
+  document.addEventListener("htmx:before:request", function (event) {
+    if (event.target !== composer()) return;
+    if (sending !== null || answerStreaming()) {
+      event.preventDefault();
+      if (sending === null) composerError("An answer is still being written: wait for it, or stop it (Esc). Your message is kept.");
+      return;
+    }
+    sending = document.getElementById("message").value;
+    refreshSend();
+  });
+
+  function sent(event, ok) {
+    if (event.target !== composer() || sending === null) return;
+    var box = document.getElementById("message");
+    // Only what was sent leaves the box: a draft typed meanwhile stays.
+    if (ok && box.value === sending) box.value = "";
+    sending = null;
+    refreshSend();
+  }
+
   document.addEventListener("click", function (event) {
     var copy = event.target.closest(".copy-button");
     if (copy) copyText(copy);
@@ -35,8 +73,29 @@
     var source = button.dataset.copy === "code"
       ? button.parentElement.querySelector("pre")
       : button.closest(".message").querySelector(".markdown");
-    var done = function (label) { return function () { button.textContent = label; }; };
-    navigator.clipboard.writeText(source.innerText).then(done("Copied"), done("Copy failed"));
+    // The answer's text without its code blocks' own "Copy" buttons.
+    var text = source.cloneNode(true);
+    text.querySelectorAll(".copy-button").forEach(function (label) { label.remove(); });
+    var label = button.dataset.label || (button.dataset.label = button.textContent);
+    var done = function (said) {
+      return function () {
+        button.textContent = said;
+        clearTimeout(button._chatReset);
+        button._chatReset = setTimeout(function () { button.textContent = label; }, 2000);
+      };
+    };
+    navigator.clipboard.writeText(textOf(text)).then(done("Copied"), done("Copy failed"));
+  }
+
+  // innerText of an element that is not in the page (a clone) is its
+  // textContent; laid out off screen it keeps its line breaks.
+  function textOf(element) {
+    element.style.position = "absolute";
+    element.style.left = "-10000px";
+    document.body.appendChild(element);
+    var text = element.innerText;
+    element.remove();
+    return text;
   }
 
   function isSubscription(element) {
@@ -53,10 +112,8 @@
   document.addEventListener("htmx:after:request", function (event) {
     var status = event.detail.ctx.response.status;
     var source = event.target;
-    if (status < 500) {
-      if (source === composer() && status < 400) document.getElementById("message").value = "";
-      return;
-    }
+    sent(event, status < 400);
+    if (status < 500) return;
     event.preventDefault();
     if (isSubscription(source)) {
       retrySubscription(source);
@@ -68,6 +125,7 @@
   // The request never got an answer (the server is down, the network is gone).
   document.addEventListener("htmx:error", function (event) {
     var source = event.target;
+    sent(event, false);
     if (isSubscription(source)) {
       retrySubscription(source);
     } else if (source.closest && source.closest("form")) {
@@ -103,8 +161,34 @@
     if (id && id.dataset.url && id.dataset.url !== location.pathname) {
       history.replaceState(null, "", id.dataset.url);
     }
+    refreshSend();
+    refreshTitle();
     followAnswer();
   });
+
+  refreshSend();
+
+  // Copy buttons and Enter to send need this script: without it the CSS
+  // keeps the buttons hidden, and the box promises nothing.
+  document.documentElement.classList.add("js");
+  var box = document.getElementById("message");
+  if (box) box.placeholder = "Ask anything (Enter to send, Shift+Enter for a new line)";
+
+  // The tab says which conversation this is, also once a new one has its title.
+  function refreshTitle() {
+    var title = document.getElementById("chat-title");
+    if (title) document.title = title.textContent.trim() + " · Chat";
+  }
+
+  // After Stop, Regenerate or Edit, the keyboard goes back to the box, not
+  // to the page's start.
+  document.addEventListener("htmx:after:request", function (event) {
+    var form = event.target.closest && event.target.closest("form.stop, form.regenerate, details.edit form");
+    if (form) document.getElementById("message").focus();
+  });
+
+  // A conversation opens at its newest exchange.
+  if (!location.hash) window.scrollTo(0, document.body.scrollHeight);
 
   // Keep the newest text in view unless the person scrolled up to read.
   var following = true;

@@ -9,6 +9,7 @@ asked: leaving, reloading or a second tab do not change it.
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.operations.request_ids import current_request_id
 from app.storage import queries
@@ -26,6 +27,15 @@ class NothingToRedo(ValueError):
     """Regenerate asked for in a conversation with no question to answer again."""
 
 
+class AlreadySent(Exception):
+    """This composed message (its send key) was saved already: a double
+    click, or Enter pressed twice. Nothing new was saved."""
+
+    def __init__(self, conversation_id):
+        super().__init__(conversation_id)
+        self.conversation_id = conversation_id
+
+
 @dataclass
 class Exchange:
     conversation: Conversation
@@ -35,22 +45,37 @@ class Exchange:
     removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
-def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER):
+def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None):
     """Save an exchange in `owner`'s conversation `conversation_id`
     (ConversationNotFound if it is not theirs), or in a new one if it is empty.
 
     REDO_ANSWER answers the last question again (text is None; NothingToRedo
     if there is none); REDO_EXCHANGE replaces the last question and its
     answer with `text`. The answer is saved streaming and unclaimed: the
-    caller has it generated (app/answers/generation.py).
+    caller has it generated (app/answers/generation.py). A `send_key` that
+    was saved before raises AlreadySent.
     """
+    # The hot writes run on the driver's cursor (app/storage/driver_sql.py),
+    # so the driver's own IntegrityError comes as well as SQLAlchemy's.
+    duplicate = (IntegrityError, current_app.extensions["db_engine"].dialect.dbapi.IntegrityError)
+    try:
+        return _save_exchange(owner, conversation_id, text, mode, send_key)
+    except duplicate:
+        if send_key is None:
+            raise
+        # Both copies raced to the unique index; the first one won.
+        with session_for(current_app) as db:
+            raise AlreadySent(queries.conversation_of_send_key(db, owner, send_key)) from None
+
+
+def _save_exchange(owner, conversation_id, text, mode, send_key):
     model_label = current_app.config["MODEL_LABEL"]
     if not conversation_id:
         conversation = queries.start_conversation(owner, text)
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
         with current_app.extensions["db_engine"].begin() as connection:
-            question, answer = queries.add_exchange(connection, conversation, text, model_label, current_request_id())
+            question, answer = queries.add_exchange(connection, conversation, text, model_label, current_request_id(), send_key)
         return Exchange(conversation, question, answer, is_new=True)
     with session_for(current_app) as db:
         conversation = queries.get_conversation(db, owner, conversation_id)
@@ -64,6 +89,6 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER):
         elif mode == REDO_EXCHANGE:
             removed = queries.drop_last_exchange(db, conversation)
         # The removals and the new rows commit together.
-        question, answer = queries.add_exchange(db.connection(), conversation, text, model_label, current_request_id())
+        question, answer = queries.add_exchange(db.connection(), conversation, text, model_label, current_request_id(), send_key)
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)

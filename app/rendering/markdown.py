@@ -71,7 +71,20 @@ def render_markdown(text, highlight=None):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return _PRE.sub(lambda m: f'<div class="code-block">{_COPY_BUTTON}<pre class="highlight">{m.group(1)}</pre></div>', clean)
+    # The page's <h1> is the conversation's title: a model's "# Heading" is
+    # an <h2> in the answer, and so on down (an <h6> stays one).
+    clean = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}>", clean)
+    # tabindex: a code block or a table that scrolls sideways (a phone) can
+    # be reached and scrolled with the keyboard.
+    clean = clean.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE)
+    return _PRE.sub(lambda m: f'<div class="code-block">{_COPY_BUTTON}{FOCUSABLE_PRE}{m.group(1)}</pre></div>', clean)
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+FOCUSABLE_PRE = '<pre class="highlight" tabindex="0">'
+_UNFOCUSABLE_PRE = '<pre class="highlight">'
+FOCUSABLE_TABLE = '<table tabindex="0">'
+_UNFOCUSABLE_TABLE = "<table>"
 
 
 def render_block(text):
@@ -89,8 +102,12 @@ def render_answer(text):
 def answer_html(message):
     """A finished answer as its generator rendered it; one that has none (it
     was cut off with its process, or is older than stored rendering) is
-    rendered here, with its code plain."""
-    return Markup(message.rendered if message.rendered is not None else render_block(message.content))
+    rendered here, with its code plain. (Answers stored before code blocks
+    were focusable get their tabindex here.)"""
+    if message.rendered is None:
+        return Markup(render_block(message.content))
+    stored = message.rendered.replace(_UNFOCUSABLE_PRE, FOCUSABLE_PRE)
+    return Markup(stored.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE))
 
 
 class BlockSplitter:

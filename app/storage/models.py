@@ -69,6 +69,10 @@ class Message(Base):
     # The request that asked for it (app/operations/request_ids.py): its
     # generation logs under that id, and an error quotes it as a reference.
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A question's key from the page's composer (one per composed message):
+    # the same message sent twice (a double click, Enter twice) is saved once.
+    send_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True,
+                                                  index=True)
 
     @property
     def usage(self):

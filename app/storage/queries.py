@@ -1,5 +1,7 @@
 """Conversations and messages: saving turns and loading what the model sees."""
 
+import re
+
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,8 +20,16 @@ def storable(text):
     return text.replace("\0", "\ufffd")
 
 
+# What markdown a title shows as plain words: a heading's or quote's or
+# list item's mark at a line's start, emphasis, code ticks, and a link's URL.
+_LINE_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)", re.M)
+_INLINE_MARKS = re.compile(r"\*\*|__|~~|`")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+
+
 def title_from(text):
-    line = " ".join(text.split())
+    plain = _INLINE_MARKS.sub("", _LINK.sub(r"\1", _LINE_MARKS.sub("", text)))
+    line = " ".join(plain.split()) or " ".join(text.split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -59,8 +69,8 @@ _INSERT_CONVERSATION = """
     VALUES (:id, :owner_id, :title, :created_at, :now)"""
 _TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = :now WHERE id = :conversation_id"
 _INSERT_MESSAGE = """
-    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id)
-    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id)
+    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id, send_key)
+    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key)
     RETURNING id"""
 # A checkpoint also shows that the generator is alive, and finds out whether
 # the answer is still streaming: a Stop from any process ends that.
@@ -91,13 +101,15 @@ _SAVE_INTERRUPTED = f"""
     WHERE id = :answer_id"""
 
 
-def add_exchange(connection, conversation, user_text, model_label, request_id=None):
+def add_exchange(connection, conversation, user_text, model_label, request_id=None, send_key=None):
     """Save the user's turn (unless None), an empty answer marked streaming,
     and the conversation if `start_conversation` just made it, on
     `connection` (a Core connection in a transaction; the caller commits).
     Returns (question, answer): Messages not in any session, and
     `conversation.messages` is left as it was. `request_id`: the request's
-    that asked (app/operations/request_ids.py).
+    that asked (app/operations/request_ids.py); `send_key`: the composer's
+    key for this message (a second message with the same key fails the
+    unique index: IntegrityError).
     """
     now = utcnow()
     stored_now = driver_sql.timestamp(connection, now)
@@ -109,10 +121,11 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
     else:
         driver_sql.run(connection, _TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": stored_now})
         set_committed_value(conversation, "updated_at", now)
-    rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id}]
+    rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id,
+             "send_key": None}]
     if user_text is not None:
         rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": "",
-                        "request_id": request_id})
+                        "request_id": request_id, "send_key": send_key})
     messages = []
     for row in rows:
         message_id = driver_sql.run(connection, _INSERT_MESSAGE, {
@@ -123,6 +136,14 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
             pieces_per_second=None, created_at=now, **row,
         ))
     return (messages[0] if user_text is not None else None), messages[-1]
+
+
+def conversation_of_send_key(session, owner_id, send_key):
+    """The owner's conversation holding the message sent with `send_key`, or None."""
+    return session.scalar(
+        select(Conversation.id).join(Message, Message.conversation_id == Conversation.id)
+        .where(Message.send_key == send_key, Conversation.owner_id == owner_id)
+    )
 
 
 def save_partial(connection, answer_id, text, now):

@@ -9,6 +9,9 @@ apart from any request (app/answers/generation.py), so reloading, leaving,
 a second tab or a dropped connection only change who is watching.
 """
 
+import re
+import secrets
+
 from flask import (
     Blueprint, Response, abort, current_app, redirect, render_template, request, session, stream_with_context,
     url_for,
@@ -16,7 +19,7 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from app.answers.exchanges import (
-    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, ConversationNotFound, NothingToRedo, begin_exchange,
+    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, ConversationNotFound, NothingToRedo, begin_exchange,
 )
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.reply_pipeline import request_stop
@@ -98,7 +101,7 @@ def show_conversation(conversation_id):
     return render_chat(conversation_id)
 
 
-def answer(conversation_id, text, mode):
+def answer(conversation_id, text, mode, send_key=None):
     """Save the exchange and have its answer generated, apart from this request.
 
     htmx gets the new bubbles, and the answer's bubble subscribes to the
@@ -107,7 +110,10 @@ def answer(conversation_id, text, mode):
     conversation, where the answer streams into a frame.
     """
     current_app.extensions["limiter"].admit(session["owner"], request.remote_addr, take_stream=False)
-    exchange = begin_exchange(session["owner"], conversation_id, text, mode)
+    try:
+        exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key)
+    except AlreadySent as sent:
+        return already_sent(sent.conversation_id)
     app = current_app._get_current_object()
     if not from_htmx():
         claim_and_generate(app, exchange.answer.id)  # nobody else will
@@ -115,6 +121,31 @@ def answer(conversation_id, text, mode):
         return redirect(f"{url}#m-{exchange.answer.id}", code=303)
     generate_unless_claimed(app, exchange.answer.id)  # if the tab never subscribes
     return render_template("_exchange_start.html", exchange=exchange)
+
+
+def already_sent(conversation_id):
+    """The same composed message again: the first copy is on its way, so
+    htmx swaps nothing (204) and a plain form goes to its conversation."""
+    if from_htmx():
+        return "", 204
+    if conversation_id is None:
+        return redirect(url_for("chat.new_chat"), code=303)
+    return redirect(url_for("chat.show_conversation", conversation_id=conversation_id), code=303)
+
+
+# The composer's key for one composed message (templates/chat.html; chat.js
+# makes a new one after each send): anything else is ignored, not refused.
+SEND_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def send_key_of(form):
+    key = form.get("send_key", "")
+    return key if SEND_KEY.fullmatch(key) else None
+
+
+@bp.app_template_global()
+def new_send_key():
+    return secrets.token_urlsafe(16)
 
 
 def resume_offset():
@@ -181,18 +212,18 @@ def refuse(error, conversation_id, draft):
     return render_chat(conversation_id, error=error.message, draft=draft, status=error.status)
 
 
-def answer_typed_message(conversation_id, mode):
+def answer_typed_message(conversation_id, mode, send_key=None):
     draft = request.form.get("message", "")
     try:
         text = check_message(draft, current_app.config["CHAT"].max_message_chars)
     except BadInput as error:
         return refuse(error, conversation_id, draft)
-    return answer(conversation_id, text, mode)
+    return answer(conversation_id, text, mode, send_key)
 
 
 @bp.post("/messages")
 def post_message():
-    return answer_typed_message(request.form.get("conversation_id", ""), NEW_ANSWER)
+    return answer_typed_message(request.form.get("conversation_id", ""), NEW_ANSWER, send_key_of(request.form))
 
 
 @bp.post("/c/<conversation_id>/edit")
