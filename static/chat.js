@@ -22,9 +22,12 @@
       return;
     }
     var box = event.target;
-    if (box.id !== "message" || event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    // The edit box sends as the main box does.
+    var form = box.id === "message" ? composer() : box.closest && box.closest("details.edit form");
+    if (!form || box.tagName !== "TEXTAREA") return;
     event.preventDefault();
-    if (box.value.trim()) composer().requestSubmit();
+    if (box.value.trim()) form.requestSubmit();
   });
 
   // One message at a time: while one is being sent, and while an answer is
@@ -67,6 +70,14 @@
   document.addEventListener("click", function (event) {
     var copy = event.target.closest(".copy-button");
     if (copy) copyText(copy);
+    // Cancel in Edit, Rename or Delete folds its form away, and the
+    // keyboard goes back to what opened it.
+    var cancel = event.target.closest("[data-closes=details]");
+    if (cancel) {
+      var details = cancel.closest("details");
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
   });
 
   function copyText(button) {

@@ -97,8 +97,36 @@ def test_after_stop_the_keyboard_is_back_in_the_box(page):
     send(page, "a long answer to stop " * 8)
     page.wait_for_selector(".message.outcome-streaming", timeout=TIMEOUT_MS)
     page.locator(".stop-button").click()
-    page.wait_for_selector(".message.assistant.outcome-stopped", timeout=TIMEOUT_MS)
+    stopped = page.locator(".message.assistant.outcome-stopped")
+    stopped.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'message'")
+    assert page.locator("#announcer").inner_text() == "Answer stopped."
+    assert stopped.get_by_role("button", name="Copy").is_visible()
+    assert stopped.get_by_role("button", name="Regenerate").is_visible()
+
+
+def test_enter_in_the_edit_box_resends_and_cancel_folds_it_away(page):
+    send(page, "first version")
+    answered(page, 1)
+    edit = page.locator("details.edit")
+    edit.locator("summary").click()
+    edit.get_by_role("button", name="Cancel").click()
+    assert not edit.evaluate("d => d.open")
+    assert page.evaluate("document.activeElement.textContent") == "Edit"
+    edit.locator("summary").click()
+    box = edit.locator("textarea")
+    box.fill("second version")
+    box.press("Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.message.user .text')].map(e => e.textContent).join() === 'second version'"
+        " && !document.querySelector('.message.outcome-streaming')", timeout=TIMEOUT_MS)
+
+
+def test_a_quotation_is_marked_as_one(page):
+    send(page, "> quoted words\n\nand mine")
+    answer = answered(page, 1)
+    width = answer.locator("blockquote").evaluate("q => parseFloat(getComputedStyle(q).borderLeftWidth)")
+    assert width >= 3
 
 
 def test_without_javascript_copy_is_not_offered_and_enter_is_not_promised(browser, server):
