@@ -42,7 +42,7 @@
   function refreshSend() {
     var button = composer() && composer().querySelector("button[type=submit]");
     if (!button) return;
-    var busy = sending !== null || answerStreaming();
+    var busy = sending !== null || document.getElementById("pending-question") !== null || answerStreaming();
     button.disabled = busy;
     button.title = busy ? "Wait for the answer to finish, or stop it (Esc)" : "";
   }
@@ -55,14 +55,40 @@
       return;
     }
     sending = document.getElementById("message").value;
+    showPending(sending);
     refreshSend();
   });
 
-  function sent(event, ok) {
+  // The question shows at once, marked as being sent, until the server's
+  // bubbles take its place (or the send fails and the draft is still there).
+  function showPending(text) {
+    var bubble = document.createElement("article");
+    bubble.className = "message user pending";
+    bubble.id = "pending-question";
+    var body = document.createElement("div");
+    body.className = "text";
+    body.textContent = text;
+    var status = document.createElement("p");
+    status.className = "stream-status";
+    status.textContent = "Sending…";
+    bubble.append(body, status);
+    document.getElementById("transcript").appendChild(bubble);
+    followAnswer();
+  }
+
+  function dropPending() {
+    var bubble = document.getElementById("pending-question");
+    if (bubble) bubble.remove();
+  }
+
+  // `swapping`: the server's bubbles follow (htmx swaps them after this
+  // event), and take the pending one's place then (htmx:after:swap).
+  function sent(event, ok, swapping) {
     if (event.target !== composer() || sending === null) return;
     var box = document.getElementById("message");
     // Only what was sent leaves the box: a draft typed meanwhile stays.
     if (ok && box.value === sending) box.value = "";
+    if (!swapping) dropPending();
     sending = null;
     refreshSend();
   }
@@ -123,7 +149,7 @@
   document.addEventListener("htmx:after:request", function (event) {
     var status = event.detail.ctx.response.status;
     var source = event.target;
-    sent(event, status < 400);
+    sent(event, status < 400, status < 400 && status !== 204);
     if (status < 500) return;
     event.preventDefault();
     if (isSubscription(source)) {
@@ -136,7 +162,7 @@
   // The request never got an answer (the server is down, the network is gone).
   document.addEventListener("htmx:error", function (event) {
     var source = event.target;
-    sent(event, false);
+    sent(event, false, false);
     if (isSubscription(source)) {
       retrySubscription(source);
     } else if (source.closest && source.closest("form")) {
@@ -172,6 +198,7 @@
     if (id && id.dataset.url && id.dataset.url !== location.pathname) {
       history.replaceState(null, "", id.dataset.url);
     }
+    dropPending();
     refreshSend();
     refreshTitle();
     followAnswer();

@@ -82,3 +82,30 @@ def test_stop_lets_the_next_message_go(page):
     send_button(page).click()
     wait_until_answered(page, 2)
     assert page.locator(".message.user .text").last.inner_text() == "after the stop"
+
+
+WATCH_QUESTIONS = """() => {
+  window.seenQuestions = [];
+  new MutationObserver(changes => changes.forEach(change => change.addedNodes.forEach(node => {
+    if (!node.classList || !node.classList.contains("user")) return;
+    window.seenQuestions.push({pending: node.classList.contains("pending"),
+                               text: node.querySelector(".text").textContent,
+                               sendOff: document.querySelector("#composer button[type=submit]").disabled});
+  }))).observe(document.getElementById("transcript"), {childList: true});
+}"""
+
+
+def test_the_question_shows_at_once_while_it_is_sent(page):
+    """Before the server has answered the POST, the question is on screen,
+    marked as being sent, and Send is off; the server's bubble replaces it."""
+    page.evaluate(WATCH_QUESTIONS)
+    page.fill("#message", "shown before the server answers")
+    page.keyboard.press("Enter")
+    wait_until_answered(page, 1)
+    text = "shown before the server answers"
+    assert page.evaluate("window.seenQuestions") == [
+        {"pending": True, "text": text, "sendOff": True},
+        {"pending": False, "text": text, "sendOff": True},
+    ]
+    assert page.locator(".message.user.pending").count() == 0
+    assert page.locator(".message.user .text").all_inner_texts() == [text]
