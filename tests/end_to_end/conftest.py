@@ -3,6 +3,7 @@ a page whose errors are recorded."""
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,21 @@ class Watched:
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+
+@contextmanager
+def watched_page(browser, url, **context_options):
+    """A `Watched` page at `url`, in a browser context of its own (a desktop
+    viewport unless `context_options` say otherwise); the test fails if the
+    page logged an error."""
+    context = browser.new_context(**{"viewport": {"width": 1200, "height": 900}, **context_options})
+    try:
+        watched = Watched(context.new_page())
+        watched.page.goto(url)
+        yield watched
+        assert watched.errors == []
+    finally:
+        context.close()
 
 
 def answer_lengths_while_streaming(page, timeout=15):

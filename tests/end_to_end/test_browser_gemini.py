@@ -7,7 +7,7 @@ finished answer shows what it cost."""
 import pytest
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import Watched, send
+from tests.end_to_end.conftest import send, watched_page
 from tests.providers.vertex_standin import Script, VertexStandIn
 
 TIMEOUT_MS = 30000
@@ -31,12 +31,8 @@ def server(tmp_path_factory, standin):
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    watched = Watched(context.new_page())
-    watched.page.goto(server + "/")
-    yield watched
-    assert watched.errors == []
-    context.close()
+    with watched_page(browser, server + "/") as watched:
+        yield watched
 
 
 def last_answer(page):

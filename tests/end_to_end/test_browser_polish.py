@@ -7,7 +7,7 @@ promising only what works."""
 import pytest
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import Watched, send
+from tests.end_to_end.conftest import send, watched_page
 
 TIMEOUT_MS = 30000
 ANSWER = "# Heading\n\nSome text.\n\n```bash\necho hi\n```\n\nThe end."
@@ -21,19 +21,9 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context, server):
-    watched = Watched(context.new_page())
-    watched.page.goto(server + "/")
-    yield watched.page
-    assert watched.errors == []
+def page(browser, server):
+    with watched_page(browser, server + "/", permissions=["clipboard-read", "clipboard-write"]) as watched:
+        yield watched.page
 
 
 def answered(page, count):

@@ -6,7 +6,7 @@ is stopped) the draft can be sent."""
 import pytest
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import Watched
+from tests.end_to_end.conftest import watched_page
 
 SLOW = {"CHAT_FAKE_CHUNKS": "40", "CHAT_FAKE_CHUNK_MS": "60"}
 TIMEOUT_MS = 30000
@@ -20,12 +20,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    watched = Watched(context.new_page())
-    watched.page.goto(server + "/")
-    yield watched.page
-    assert watched.errors == []
-    context.close()
+    with watched_page(browser, server + "/") as watched:
+        yield watched.page
 
 
 def send_button(page):
