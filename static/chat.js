@@ -15,7 +15,21 @@
     if (token) event.detail.ctx.request.headers["X-CSRF-Token"] = token.content;
   });
 
+  // The phone's conversation list (a <details>) folds away on Escape or a
+  // tap elsewhere, as a menu does.
+  function openList() { return document.querySelector("details.conversations[open]"); }
+
+  document.addEventListener("click", function (event) {
+    var list = openList();
+    if (list && !list.contains(event.target)) list.open = false;
+  });
+
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && openList()) {
+      openList().querySelector("summary").focus();
+      openList().open = false;
+      return;
+    }
     if (event.key === "Escape") {
       var stops = document.querySelectorAll(".stop-button");
       if (stops.length) stops[stops.length - 1].click();

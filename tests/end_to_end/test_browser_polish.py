@@ -135,3 +135,17 @@ def test_without_javascript_copy_is_not_offered_and_enter_is_not_promised(browse
     assert page.get_attribute("#message", "placeholder") == "Ask anything"
     assert not page.locator(".copy-button").first.is_visible()
     context.close()
+
+
+def test_on_a_phone_the_conversation_list_folds_away_on_escape_or_a_tap_elsewhere(browser, server):
+    phone = {"viewport": {"width": 375, "height": 740}, "has_touch": True, "is_mobile": True}
+    with watched_page(browser, server + "/", **phone) as watched:
+        page = watched.page
+        summary = page.locator("details.conversations summary")
+        summary.tap()
+        assert page.locator("details.conversations").evaluate("d => d.open")
+        page.keyboard.press("Escape")
+        assert not page.locator("details.conversations").evaluate("d => d.open")
+        summary.tap()
+        page.locator("#transcript").tap()
+        assert not page.locator("details.conversations").evaluate("d => d.open")
