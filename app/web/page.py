@@ -133,8 +133,8 @@ def already_sent(conversation_id):
     return redirect(url_for("chat.show_conversation", conversation_id=conversation_id), code=303)
 
 
-# The composer's key for one composed message (templates/chat.html; chat.js
-# makes a new one after each send): anything else is ignored, not refused.
+# The composer's key for one composed message (templates/_send_key.html; each
+# send's response swaps in a new one): anything else is ignored, not refused.
 SEND_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
