@@ -40,8 +40,10 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 75)  # above nginx's upstream keepali
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-# %(L)s: request time in seconds (for a stream, until its last byte).
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s"'
+# %(L)s: request time in seconds (for a stream, until its last byte); the
+# last field is the request's id (app/operations/request_ids.py), which the
+# app's own lines for that request carry too.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s" %({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

@@ -95,3 +95,5 @@ def test_every_json_log_line_of_a_request_and_its_answer_carries_its_id(stack):
                 lines.append(record)
     assert any(record["message"] == "answer finished: complete" for record in lines)
     assert lines and all(record["request_id"] == "req-traced-000001" for record in lines)
+    access = [line for line in Path(log_path).read_text().splitlines() if '"POST /messages HTTP/1.1" 200' in line]
+    assert any(line.endswith(" req-traced-000001") for line in access), "gunicorn's access line names it too"
