@@ -12,13 +12,14 @@ with a mouse. They also save the screenshots in docs/.
 """
 
 import re
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import ANSWER, Watched
+from tests.end_to_end.conftest import ANSWER, watched_page
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 740
@@ -70,18 +71,8 @@ def server(tmp_path_factory):
 @pytest.fixture
 def new_page(browser, server):
     """Opens a page of the app in a new browser context with the given options."""
-    contexts = []
-
-    def open_page(path="/", **options):
-        context = browser.new_context(**options)
-        contexts.append(context)
-        watched = Watched(context.new_page())
-        watched.page.goto(server + path)
-        return watched
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    with ExitStack() as pages:
+        yield lambda path="/", **options: pages.enter_context(watched_page(browser, server + path, **options))
 
 
 def ask(page, text, tap=False):
