@@ -7,7 +7,7 @@ and the error a person sees ("reference: ..."), so a report can be traced.
 import re
 import secrets
 
-from flask import g, request
+from flask import request
 
 from app.operations import log_context
 
@@ -20,13 +20,12 @@ _SANE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 def assign_request_id():
     sent = request.headers.get(HEADER, "")
     request_id = sent if _SANE.fullmatch(sent) else secrets.token_hex(16)
-    g.request_id = request_id
     log_context.clear()
     log_context.bind(request_id=request_id)
 
 
 def add_request_id_header(response):
-    request_id = g.get("request_id")
+    request_id = current_request_id()
     if request_id:
         response.headers[HEADER] = request_id
     return response

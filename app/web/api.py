@@ -39,12 +39,12 @@ from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
-from app.operations.request_ids import current_request_id
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
 from app.web.message_input import BadInput, check_message, parse_history, parse_json, parse_offset
 from app.web.rate_limits import release_when_done
+from app.web.refusals import refusal_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -72,7 +72,7 @@ def require_api_key():
     # keys, means the lookup's timing can tell nothing about a real key.
     digest = key_digest(sent)
     if digest not in _key_digests(keys):
-        return error_json("A valid API key is required: send Authorization: Bearer <key>.", 401)
+        return refusal_response(401, "A valid API key is required: send Authorization: Bearer <key>.")
     use_api_key_owner(digest)
     return None
 
@@ -140,20 +140,15 @@ def stored_answer_events(answer_id, offset):
     return events
 
 
-def error_json(message, status):
-    """An API error: what was wrong, and the request id to quote in a report."""
-    return jsonify(error=message, request_id=current_request_id()), status
-
-
 @bp.errorhandler(BadInput)
 def bad_input(error):
-    return error_json(error.message, error.status)
+    return refusal_response(error.status, error.message)
 
 
 @bp.errorhandler(404)
 @bp.errorhandler(ConversationNotFound)
 def not_found(_error):
-    return error_json("No such conversation or answer.", 404)
+    return refusal_response(404, "No such conversation or answer.")
 
 
 def text_chunks(events):
