@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.providers.ending import Usage
@@ -30,6 +30,10 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(String(200), default="New chat")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The model its answers ask for (one of CHAT_MODELS; None: the first) and
+    # its instructions, sent to the model as a system message (None: none).
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
@@ -73,6 +77,12 @@ class Message(Base):
     # the same message sent twice (a double click, Enter twice) is saved once.
     send_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True,
                                                   index=True)
+    # An answer's thought summaries (Gemini's thinking), kept apart from its
+    # text, and its Google Search grounding as JSON (app/answers/grounding.py).
+    thoughts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A question that asked for Google Search (the toggle by the box).
+    search: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def usage(self):
