@@ -17,6 +17,7 @@ page production never serves. An init script goes in through the DevTools
 protocol, which CSP does not govern, so the page runs exactly as served.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,40 @@ def test_mid_stream(devices, scheme, device):
     d.page.keyboard.press("Escape")
     d.page.locator(".message.assistant.outcome-stopped").wait_for()
     assert_no_blocking(violations, "mid-stream")
+
+
+# A control's border against the colours on both sides of it: its own
+# background and what it sits on (WCAG 1.4.11, non-text contrast, 3:1).
+BORDER_AND_BACKGROUNDS = """(selector) => {
+  const control = document.querySelector(selector);
+  const background = (element) => {
+    for (; element; element = element.parentElement) {
+      const colour = getComputedStyle(element).backgroundColor;
+      if (colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') return colour;
+    }
+    return getComputedStyle(document.documentElement).backgroundColor;
+  };
+  return [getComputedStyle(control).borderTopColor, background(control), background(control.parentElement)];
+}"""
+
+
+def relative_luminance(css_colour):
+    channels = [int(part) / 255 for part in re.findall(r"\d+", css_colour)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first, second):
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("control", ["#message", "a.new-chat"])
+def test_the_borders_of_controls_stand_out(devices, scheme, control):
+    d = devices(scheme, "desktop")
+    d.new_chat()
+    border, inside, outside = d.page.evaluate(BORDER_AND_BACKGROUNDS, control)
+    for background in (inside, outside):
+        ratio = contrast(border, background)
+        assert ratio >= 3, f"{control}'s border {border} on {background} in {scheme}: {ratio:.2f}:1"
