@@ -9,15 +9,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.answers import deadlines
 from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
+from app.auth import init_auth
 from app.config import load_config
 from app.operations.http_metrics import count_rate_limited, record_request, start_timing
 from app.operations.metrics import build_metrics
 from app.operations.request_ids import add_request_id_header, assign_request_id, forget_request_id
 from app.operations.tracing import init_tracing
-from app.providers import build_chat_model, describe_model
-from app.rendering.markdown import answer_html, render_answer, split_for_streaming
+from app.providers.choices import ModelChoices
+from app.rendering.markdown import answer_html, render_answer, split_for_streaming, thoughts_html
 from app.storage.engine import init_db
 from app.web.assets import asset_url
+from app.web.costs import answer_cost, conversation_cost
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.csrf import csrf_token
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
@@ -41,7 +43,6 @@ def create_app(overrides=None, chat_model=None):
     app.config.update(
         CHAT=config,
         SECRET_KEY=config.secret_key,
-        MODEL_LABEL=describe_model(config),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
@@ -53,7 +54,8 @@ def create_app(overrides=None, chat_model=None):
     )
     app.session_interface = SchemeAwareSessionInterface()
     app.url_map.converters["row_id"] = RowIdConverter
-    app.extensions["chat_model"] = chat_model or build_chat_model(config)
+    app.extensions["models"] = ModelChoices(config, chat_model)
+    app.extensions["chat_model"] = app.extensions["models"].get()
     app.extensions["answer_tasks"] = AnswerTasks()
     app.extensions["render_answer"] = render_answer
     app.extensions["live_answers"] = LiveAnswers()
@@ -65,6 +67,9 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_global(asset_url)
     app.add_template_global(csrf_token)
     app.add_template_global(split_for_streaming)
+    app.add_template_global(answer_cost)
+    app.add_template_global(conversation_cost)
+    app.add_template_filter(thoughts_html)
     app.after_request(add_security_headers)
     app.after_request(add_request_id_header)
     # First: every request, refused or not, has its id and is timed.
@@ -94,6 +99,8 @@ def create_app(overrides=None, chat_model=None):
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    # Sign-in (CHAT_AUTH): last, so that its gate runs after the checks above.
+    init_auth(app)
     if config.metrics:
         from app.web import metrics_endpoint
 

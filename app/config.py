@@ -4,8 +4,11 @@ A bad setting stops start-up with a ConfigError whose message says what to set;
 `wsgi.py` and `python -m app` print that one line instead of a traceback.
 """
 
+import ipaddress
+import json
 import os
 from dataclasses import dataclass, fields, replace
+from urllib.parse import urlsplit
 
 PROVIDERS = ("vertexai", "local", "fake")
 # A current stable Gemini Flash model; override with CHAT_MODEL.
@@ -63,6 +66,40 @@ class Config:
     # Host names this server answers to (CHAT_ALLOWED_HOSTS, comma-separated;
     # ".example.com" takes its subdomains too; "*" any): against DNS rebinding.
     allowed_hosts: tuple = ("localhost", "127.0.0.1")
+    # Who uses the app (CHAT_AUTH; app/auth/): "none", each browser is its own
+    # anonymous owner; "oidc", people sign in with an OpenID Connect provider;
+    # "proxy", an authenticating proxy in front names them in `auth_header`.
+    auth: str = "none"
+    oidc_issuer: str = ""  # CHAT_OIDC_ISSUER: its discovery document is <issuer>/.well-known/openid-configuration
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""  # empty: a public client (PKCE alone)
+    oidc_scopes: str = "openid email profile"
+    auth_header: str = ""  # CHAT_AUTH_HEADER (proxy): e.g. X-Forwarded-Email
+    # CHAT_AUTH_PROXY_ADDRESSES (proxy): the proxy's own addresses (or networks);
+    # the header is believed only on a request that came from one of them.
+    auth_proxy_addresses: tuple = ("127.0.0.1", "::1")
+    auth_sign_out_url: str = ""  # CHAT_AUTH_SIGN_OUT_URL (proxy): default oauth2-proxy's /oauth2/sign_out
+    # CHAT_ALLOWED_EMAIL_DOMAINS / CHAT_ALLOWED_EMAILS (lower-case); both empty: anyone the provider signs in.
+    allowed_email_domains: tuple = ()
+    allowed_emails: tuple = ()
+    # The models a conversation may choose (CHAT_MODELS, comma-separated; the
+    # first is the default); empty: just `model`.
+    models: tuple = ()
+    system_prompt: str = ""  # CHAT_SYSTEM_PROMPT: new conversations' instructions
+    # CHAT_THINKING_BUDGET: Gemini's thinking budget in tokens (-1: the model
+    # decides, 0: no thinking); None: the model's default. Gemini's thought
+    # summaries are shown whenever it thinks.
+    thinking_budget: int | None = None
+    search: str = "off"  # CHAT_SEARCH: Google Search grounding, off | optional | always
+    prices: tuple = ()  # CHAT_PRICES (JSON) as ((model, {input, output, search}), ...)
+
+    @property
+    def model_choices(self):
+        return self.models or (self.model,)
+
+    @property
+    def shows_thinking(self):
+        return self.provider == "vertexai" and self.thinking_budget != 0
 
     def with_overrides(self, overrides):
         known = {f.name for f in fields(self)}
@@ -106,6 +143,39 @@ def _names(env, name):
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def _optional_int(env, name, minimum):
+    return _int(env, name, None, minimum) if env.get(name, "").strip() else None
+
+
+PRICE_KEYS = ("input", "output", "search")
+
+
+def _prices(raw):
+    """CHAT_PRICES: {"model": {"input": USD per 1M tokens, "output": ...,
+    "search": USD per 1,000 grounded prompts}} (see app/answers/prices.py)."""
+    if not raw.strip():
+        return ()
+    example = '{"gemini-2.5-flash": {"input": 0.30, "output": 2.50, "search": 35}}'
+    try:
+        table = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"CHAT_PRICES must be JSON like {example}") from None
+    if not isinstance(table, dict):
+        raise ConfigError(f"CHAT_PRICES must be a JSON object like {example}")
+    prices = []
+    for model, entry in table.items():
+        valid = isinstance(entry, dict) and entry and all(
+            key in PRICE_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            for key, value in entry.items()
+        )
+        if not valid:
+            raise ConfigError(
+                f"CHAT_PRICES[{model!r}] must be an object of prices (0 or more) named {', '.join(PRICE_KEYS)}"
+            )
+        prices.append((model, dict(entry)))
+    return tuple(prices)
+
+
 def load_config(env=None):
     """Read the settings from `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -121,7 +191,7 @@ def load_config(env=None):
     default_model = {"vertexai": DEFAULT_VERTEX_MODEL, "local": DEFAULT_LOCAL_MODEL}.get(provider, "fake-echo")
     config = Config(
         provider=provider,
-        model=env.get("CHAT_MODEL", "").strip() or default_model,
+        model=env.get("CHAT_MODEL", "").strip() or (_names(env, "CHAT_MODELS") or (default_model,))[0],
         google_cloud_project=project,
         google_cloud_location=env.get("GOOGLE_CLOUD_LOCATION", "").strip() or "us-central1",
         vertex_transport=env.get("CHAT_VERTEX_TRANSPORT", "").strip().lower() or "grpc",
@@ -159,6 +229,12 @@ def load_config(env=None):
         metrics_token=env.get("CHAT_METRICS_TOKEN", "").strip(),
         log_format=env.get("CHAT_LOG_FORMAT", "").strip().lower() or "text",
         allowed_hosts=_names(env, "CHAT_ALLOWED_HOSTS") or Config.allowed_hosts,
+        **_sign_in_settings(env),
+        models=_names(env, "CHAT_MODELS"),
+        system_prompt=env.get("CHAT_SYSTEM_PROMPT", "").strip(),
+        thinking_budget=_optional_int(env, "CHAT_THINKING_BUDGET", minimum=-1),
+        search=env.get("CHAT_SEARCH", "").strip().lower() or ("optional" if provider == "vertexai" else "off"),
+        prices=_prices(env.get("CHAT_PRICES", "")),
     )
     return validate(config)
 
@@ -190,9 +266,33 @@ def validate(config):
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     check_vertex_base_url(config.vertex_transport, config.vertex_base_url)
+    check_sign_in(config)
     if config.log_format not in ("text", "json"):
         raise ConfigError(f"CHAT_LOG_FORMAT must be text or json, got {config.log_format!r}")
+    check_model_choices(config)
     return config
+
+
+SEARCH_MODES = ("off", "optional", "always")
+MAX_INSTRUCTIONS_CHARS = 8000
+
+
+def check_model_choices(config):
+    """The models, search and thinking the operator allows, for this provider."""
+    if config.model not in config.model_choices:
+        raise ConfigError(f"CHAT_MODEL={config.model} is not among CHAT_MODELS ({', '.join(config.models)})")
+    if config.provider == "local" and len(config.model_choices) > 1:
+        raise ConfigError("CHAT_MODELS lists several models, but the local model is one: unset CHAT_MODELS")
+    if config.search not in SEARCH_MODES:
+        raise ConfigError(f"CHAT_SEARCH must be off, optional or always, got {config.search!r}")
+    if config.search != "off" and config.provider != "vertexai":
+        raise ConfigError(f"CHAT_SEARCH={config.search} needs Gemini (CHAT_PROVIDER=vertexai): "
+                          "the local model cannot search")
+    if config.thinking_budget is not None and config.provider != "vertexai":
+        raise ConfigError("CHAT_THINKING_BUDGET needs Gemini (CHAT_PROVIDER=vertexai): the local model does not think")
+    if len(config.system_prompt) > MAX_INSTRUCTIONS_CHARS:
+        raise ConfigError(f"CHAT_SYSTEM_PROMPT is {len(config.system_prompt):,} characters; "
+                          f"the limit is {MAX_INSTRUCTIONS_CHARS:,}")
 
 
 def check_vertex_base_url(transport, url):
@@ -211,3 +311,56 @@ def check_vertex_base_url(transport, url):
             "http:// or https:// URL (host:port alone is for gRPC)"
         )
 
+
+AUTH_MODES = ("none", "oidc", "proxy")
+
+
+def _sign_in_settings(env):
+    """CHAT_AUTH and the settings of its modes (checked by `check_sign_in`)."""
+    return dict(
+        auth=env.get("CHAT_AUTH", "").strip().lower() or "none",
+        oidc_issuer=env.get("CHAT_OIDC_ISSUER", "").strip().rstrip("/"),
+        oidc_client_id=env.get("CHAT_OIDC_CLIENT_ID", "").strip(),
+        oidc_client_secret=env.get("CHAT_OIDC_CLIENT_SECRET", "").strip(),
+        oidc_scopes=" ".join(env.get("CHAT_OIDC_SCOPES", "").split()) or Config.oidc_scopes,
+        auth_header=env.get("CHAT_AUTH_HEADER", "").strip(),
+        auth_proxy_addresses=_names(env, "CHAT_AUTH_PROXY_ADDRESSES") or Config.auth_proxy_addresses,
+        auth_sign_out_url=env.get("CHAT_AUTH_SIGN_OUT_URL", "").strip(),
+        allowed_email_domains=tuple(d.lower().lstrip("@") for d in _names(env, "CHAT_ALLOWED_EMAIL_DOMAINS")),
+        allowed_emails=tuple(e.lower() for e in _names(env, "CHAT_ALLOWED_EMAILS")),
+    )
+
+
+def check_sign_in(config):
+    """The sign-in mode has what it needs, and nothing is set that it would ignore."""
+    if config.auth not in AUTH_MODES:
+        raise ConfigError(f"CHAT_AUTH must be none, oidc or proxy, got {config.auth!r}")
+    if config.auth == "none" and (config.allowed_emails or config.allowed_email_domains):
+        raise ConfigError("CHAT_ALLOWED_EMAILS and CHAT_ALLOWED_EMAIL_DOMAINS need people to sign in: "
+                          "set CHAT_AUTH=oidc or proxy")
+    if config.auth == "none" and any("@" in entry.rpartition("=")[2] for entry in config.api_keys):
+        raise ConfigError("CHAT_API_KEYS ties a key to a person (key=email), but nobody signs in: "
+                          "set CHAT_AUTH=oidc or proxy, or drop the =email")
+    if config.auth == "oidc":
+        if not config.oidc_issuer or not config.oidc_client_id:
+            raise ConfigError("CHAT_AUTH=oidc needs CHAT_OIDC_ISSUER (the provider's issuer URL) and "
+                              "CHAT_OIDC_CLIENT_ID (and CHAT_OIDC_CLIENT_SECRET) from registering this app with it")
+        issuer = urlsplit(config.oidc_issuer)
+        # Codes and tokens cross this link: plain http only to this machine (a provider run for tests).
+        loopback = issuer.hostname in ("localhost", "127.0.0.1", "::1")
+        if issuer.scheme != "https" and not (issuer.scheme == "http" and loopback):
+            raise ConfigError(f"CHAT_OIDC_ISSUER={config.oidc_issuer} must be an https:// URL")
+        if "openid" not in config.oidc_scopes.split():
+            raise ConfigError(f"CHAT_OIDC_SCOPES={config.oidc_scopes!r} must include openid")
+    if config.auth == "proxy":
+        if not config.auth_header:
+            raise ConfigError("CHAT_AUTH=proxy needs CHAT_AUTH_HEADER, the header the proxy names the person in "
+                              "(for example X-Forwarded-Email)")
+        if not config.proxy_hops:
+            raise ConfigError("CHAT_AUTH=proxy needs CHAT_PROXY_HOPS (1 behind the shipped nginx): the person's "
+                              "header is believed only from the proxy in front")
+        for address in config.auth_proxy_addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise ConfigError(f"CHAT_AUTH_PROXY_ADDRESSES: {address!r} is not an address or network") from None

@@ -25,6 +25,11 @@ DEPLOY = Path(__file__).resolve().parent
 STATIC_ROOT = DEPLOY.parent / "static"
 # The directives that apply the per-address limits (the zones stay, unused).
 CLIENT_LIMITS = re.compile(r"^ *limit_(conn|req) .*\n", re.MULTILINE)
+# The lines that put an authenticating proxy in front (CHAT_AUTH=proxy):
+# comments, unless rendered with --auth-proxy.
+AUTH_PROXY_LINES = re.compile(r"^( *)#auth: ?", re.MULTILINE)
+OAUTH2_PROXY = "http://127.0.0.1:4180"  # oauth2-proxy's default address
+PERSON_HEADER = "X-Forwarded-Email"
 
 # A self-contained main config for running as an unprivileged test or demo
 # stack: everything (pid, logs, temp files) under one directory.
@@ -57,16 +62,21 @@ ${site}
 
 
 def render_site(listen, upstreams, static_root=STATIC_ROOT, read_timeout="300s", server_name="_",
-                client_limits=True):
+                client_limits=True, auth_proxy=None, auth_header=PERSON_HEADER):
     """`client_limits=False` drops the per-address limits: for load tests
-    only, whose many clients all share one address."""
+    only, whose many clients all share one address. `auth_proxy`: the URL of
+    an authenticating proxy (oauth2-proxy) that nginx asks about each request
+    and that names the person in `auth_header` (CHAT_AUTH=proxy)."""
     servers = "\n".join(f"    server {address};" for address in upstreams)
     text = (DEPLOY / "nginx.conf").read_text()
     if not client_limits:
         text = CLIENT_LIMITS.sub("", text)
+    if auth_proxy:
+        text = AUTH_PROXY_LINES.sub(r"\1", text)
     return SiteTemplate(text).substitute(
         upstream_servers=servers, listen=listen, static_root=static_root,
         read_timeout=read_timeout, server_name=server_name,
+        auth_proxy=auth_proxy or OAUTH2_PROXY, auth_header=auth_header,
     )
 
 
@@ -84,10 +94,15 @@ def main(argv=None):
     parser.add_argument("--standalone", metavar="DIR", help="write a whole nginx.conf using DIR for pid, logs, temp")
     parser.add_argument("--no-client-limits", dest="client_limits", action="store_false",
                         help="no per-address limits: for a benchmark from one address, never for a site")
+    parser.add_argument("--auth-proxy", nargs="?", const=OAUTH2_PROXY, metavar="URL",
+                        help=f"sign people in through oauth2-proxy at URL (default {OAUTH2_PROXY}): CHAT_AUTH=proxy")
+    parser.add_argument("--auth-header", default=PERSON_HEADER,
+                        help=f"the header that names the person to the app (CHAT_AUTH_HEADER; default {PERSON_HEADER})")
     args = parser.parse_args(argv)
     site = dict(
         listen=args.listen, upstreams=args.upstream or ["127.0.0.1:8000"], static_root=args.static_root,
         read_timeout=args.read_timeout, server_name=args.server_name, client_limits=args.client_limits,
+        auth_proxy=args.auth_proxy, auth_header=args.auth_header,
     )
     sys.stdout.write(render_standalone(args.standalone, **site) if args.standalone else render_site(**site))
 

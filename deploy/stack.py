@@ -103,10 +103,11 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
 
 
 @contextmanager
-def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=True):
+def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=True, auth_proxy=None):
     """A real nginx on a free loopback port, with the site from deploy/nginx.conf
     proxying to `upstreams` (base URLs). Yields (base_url, prefix_dir).
-    `client_limits=False` is for load tests from one address alone (see render_site)."""
+    `client_limits=False` is for load tests from one address alone, `auth_proxy`
+    an authenticating proxy's URL in front (see render_site)."""
     port = port or free_port()
     prefix = tmp_path / f"nginx-{port}"
     prefix.mkdir(exist_ok=True)
@@ -120,6 +121,7 @@ def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=Tru
             upstreams=[url.removeprefix("http://") for url in upstreams],
             read_timeout=read_timeout,
             client_limits=client_limits,
+            auth_proxy=auth_proxy,
         )
     )
     process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config)], stderr=subprocess.STDOUT,

@@ -124,9 +124,10 @@
     var source = button.dataset.copy === "code"
       ? button.parentElement.querySelector("pre")
       : button.closest(".message").querySelector(".markdown");
-    // The answer's text without its code blocks' own "Copy" buttons.
+    // The answer's text without its code blocks' own "Copy" buttons and
+    // its citation numbers.
     var text = source.cloneNode(true);
-    text.querySelectorAll(".copy-button").forEach(function (label) { label.remove(); });
+    text.querySelectorAll(".copy-button, .citations").forEach(function (label) { label.remove(); });
     var label = button.dataset.label || (button.dataset.label = button.textContent);
     var done = function (said) {
       return function () {

@@ -36,6 +36,24 @@ class AlreadySent(Exception):
         self.conversation_id = conversation_id
 
 
+@dataclass(frozen=True)
+class AnswerChoices:
+    """What the person chose for this answer besides its text. `model`: one of
+    CHAT_MODELS (None: the conversation's; a new message's choice becomes the
+    conversation's, a Regenerate's is for that answer only); `search`: ground
+    it in Google Search (CHAT_SEARCH decides whether it may); `instructions`:
+    a new conversation's (None: CHAT_SYSTEM_PROMPT)."""
+
+    model: str | None = None
+    search: bool = False
+    instructions: str | None = None
+
+
+def search_allowed(config, asked):
+    """Whether an answer searches: CHAT_SEARCH=always always, off never."""
+    return config.search == "always" or (config.search == "optional" and bool(asked))
+
+
 @dataclass
 class Exchange:
     conversation: Conversation
@@ -45,13 +63,14 @@ class Exchange:
     removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
-def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None):
+def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None, choices=AnswerChoices()):
     """Save an exchange in `owner`'s conversation `conversation_id`
     (ConversationNotFound if it is not theirs), or in a new one if it is empty.
 
     REDO_ANSWER answers the last question again (text is None; NothingToRedo
-    if there is none); REDO_EXCHANGE replaces the last question and its
-    answer with `text`. The answer is saved streaming and unclaimed: the
+    if there is none; it searches if its question did); REDO_EXCHANGE
+    replaces the last question and its answer with `text` (searching if
+    asked, or if the question it replaces did). See AnswerChoices. The answer is saved streaming and unclaimed: the
     caller has it generated (app/answers/generation.py). A `send_key` that
     was saved before raises AlreadySent.
     """
@@ -59,7 +78,7 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None)
     # so the driver's own IntegrityError comes as well as SQLAlchemy's.
     duplicate = (IntegrityError, current_app.extensions["db_engine"].dialect.dbapi.IntegrityError)
     try:
-        return _save_exchange(owner, conversation_id, text, mode, send_key)
+        return _save_exchange(owner, conversation_id, text, mode, send_key, choices)
     except duplicate:
         if send_key is None:
             raise
@@ -68,27 +87,42 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None)
             raise AlreadySent(queries.conversation_of_send_key(db, owner, send_key)) from None
 
 
-def _save_exchange(owner, conversation_id, text, mode, send_key):
-    model_label = current_app.config["MODEL_LABEL"]
+def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
+    config = current_app.config["CHAT"]
+    models = current_app.extensions["models"]
+    search = search_allowed(config, choices.search)
     if not conversation_id:
-        conversation = queries.start_conversation(owner, text)
+        instructions = config.system_prompt if choices.instructions is None else choices.instructions
+        conversation = queries.start_conversation(owner, text, models.choose(choices.model), instructions)
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
         with current_app.extensions["db_engine"].begin() as connection:
-            question, answer = queries.add_exchange(connection, conversation, text, model_label, current_request_id(), send_key)
+            question, answer = queries.add_exchange(connection, conversation, text, models.label(conversation.model),
+                                                    current_request_id(), send_key, search)
         return Exchange(conversation, question, answer, is_new=True)
     with session_for(current_app) as db:
         conversation = queries.get_conversation(db, owner, conversation_id)
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         removed = []
+        model = conversation.model
         if mode == REDO_ANSWER:
             removed, question = queries.drop_last_answer(db, conversation)
             if question is None:
                 raise NothingToRedo("There is no question to answer again.")
-        elif mode == REDO_EXCHANGE:
-            removed = queries.drop_last_exchange(db, conversation)
+            search = search_allowed(config, question.search)
+            model = choices.model or model
+        else:
+            if mode == REDO_EXCHANGE:
+                replaced = queries.last_question(conversation)
+                search = search or search_allowed(config, replaced is not None and replaced.search)
+                removed = queries.drop_last_exchange(db, conversation)
+            if choices.model and models.known(choices.model):
+                model = conversation.model = choices.model
+        if choices.instructions is not None:
+            conversation.instructions = queries.storable(choices.instructions) or None
         # The removals and the new rows commit together.
-        question, answer = queries.add_exchange(db.connection(), conversation, text, model_label, current_request_id(), send_key)
+        question, answer = queries.add_exchange(db.connection(), conversation, text, models.label(model),
+                                                current_request_id(), send_key, search)
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)

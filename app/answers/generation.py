@@ -24,10 +24,12 @@ import secrets
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
+from app.providers.thought import Thought
 from app.operations import log_context
 from app.storage import answer_notices, queries
 from app.storage.models import utcnow
@@ -118,14 +120,14 @@ def claim_and_generate(app, answer_id):
             return None
     live = live_answers.register(answer_id)
     try:
-        owner, model_messages, log_fields = _model_messages(app, answer_id)
+        owner, asked, log_fields = _model_request(app, answer_id)
         release = app.extensions["limiter"].hold_stream(owner)
     except BaseException:
         live_answers.forget(answer_id)
         raise
     tasks = app.extensions["answer_tasks"]
     thread = threading.Thread(
-        target=_generate, args=(app, live, model_messages, release, tasks, log_fields), name=f"answer-{answer_id}", daemon=True,
+        target=_generate, args=(app, live, asked, release, tasks, log_fields), name=f"answer-{answer_id}", daemon=True,
     )
     tasks.start(thread)
     return live
@@ -152,20 +154,32 @@ def generate_unless_claimed(app, answer_id):
     tasks.start(timer)
 
 
-def _model_messages(app, answer_id):
-    """(owner, the messages the model is sent, the fields its log lines carry)
-    for `answer_id`, from what is stored."""
+@dataclass(frozen=True)
+class ModelRequest:
+    """What an answer asks of which model."""
+
+    model: object  # the LangChain chat model that writes it
+    messages: list  # its instructions and turns, as LangChain messages
+    search: bool
+
+
+def _model_request(app, answer_id):
+    """(owner, the ModelRequest, the fields its log lines carry) for
+    `answer_id`, from what is stored."""
     config = app.config["CHAT"]
+    models = app.extensions["models"]
     with app.extensions["db_engine"].connect() as connection:
         owner, conversation_id, request_id = queries.answer_conversation(connection, answer_id)
+        model_label, search, instructions = queries.answer_request(connection, answer_id)
         turns = queries.turns_before(connection, answer_id)
     # The task's log lines name the request that asked for the answer.
     log_fields = dict(request_id=request_id, owner=log_context.owner_hash(owner), conversation_id=conversation_id,
                       answer_id=answer_id)
-    return owner, to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars)), log_fields
+    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
+    return owner, ModelRequest(models.get(models.name_for_label(model_label)), messages, search), log_fields
 
 
-def _generate(app, live, model_messages, release, tasks, log_fields):
+def _generate(app, live, asked, release, tasks, log_fields):
     log_context.clear()
     log_context.bind(**log_fields)
     config = app.config["CHAT"]
@@ -177,7 +191,7 @@ def _generate(app, live, model_messages, release, tasks, log_fields):
         # renderer: this package knows no HTML), before the transaction: it
         # may take a while.
         try:
-            rendered = app.extensions["render_answer"](finished.text)
+            rendered = app.extensions["render_answer"](finished.text, finished.grounding)
         except Exception:  # noqa: BLE001 - the text matters more: pages render it themselves
             log.exception("answer %s: rendering failed", answer_id)
             rendered = None
@@ -192,8 +206,9 @@ def _generate(app, live, model_messages, release, tasks, log_fields):
     # The pipeline wakes at least once a checkpoint period (a heartbeat), so a
     # Stop from another process is seen while the model is silent too.
     events = stream_reply(
-        app.extensions["chat_model"], model_messages, config.checkpoint_seconds, on_finish=save_finished,
+        asked.model, asked.messages, config.checkpoint_seconds, on_finish=save_finished,
         stop_key=answer_id, limits=UpstreamLimits.from_config(config), metrics=app.extensions["metrics"],
+        search=asked.search,
     )
     parts, saved_at = [], time.monotonic()
     try:
@@ -201,12 +216,14 @@ def _generate(app, live, model_messages, release, tasks, log_fields):
             if isinstance(event, Piece):
                 parts.append(event.text)
                 live.append(event.text)
+            elif isinstance(event, Thought):
+                live.append_thought(event.text)
             elif isinstance(event, Finished):
                 live.finish(event)
                 continue
             if time.monotonic() - saved_at >= config.checkpoint_seconds or isinstance(event, Heartbeat):
                 saved_at = time.monotonic()
-                _checkpoint(engine, answer_id, "".join(parts))
+                _checkpoint(engine, answer_id, "".join(parts), live.thoughts)
     except Exception:  # noqa: BLE001 - the pipeline saved the outcome; this is the checkpoint failing
         log.exception("answer %s: checkpoint failed", answer_id)
         events.close()
@@ -218,9 +235,9 @@ def _generate(app, live, model_messages, release, tasks, log_fields):
         tasks.done(threading.current_thread())
 
 
-def _checkpoint(engine, answer_id, text):
+def _checkpoint(engine, answer_id, text, thoughts):
     with engine.begin() as connection:
-        still_streaming = queries.save_partial(connection, answer_id, text, utcnow())
+        still_streaming = queries.save_partial(connection, answer_id, text, utcnow(), thoughts)
         answer_notices.announce(connection, answer_id)
     if not still_streaming:  # stopped (or deleted) by a request in any process
         request_stop(answer_id)

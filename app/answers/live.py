@@ -3,7 +3,9 @@
 An answer's log is its text so far: the offset of a piece is the length of the
 text before it, so "replay from offset N" is `text[N:]`, and the offset is
 the SSE event id a browser sends back as Last-Event-ID. The generating task
-appends pieces and finally the `Finished` outcome; any number of
+appends pieces (and thoughts, kept apart: they have no offsets, a
+subscriber gets all of them when it starts) and finally the `Finished`
+outcome; any number of
 subscribers in this process wait on the answer's condition and are woken at
 once. Subscribers in other processes read the checkpoints in the database
 instead (app/answers/subscription.py).
@@ -16,6 +18,7 @@ class LiveAnswer:
     def __init__(self, answer_id):
         self.answer_id = answer_id
         self._parts = []
+        self._thoughts = []
         self.finished = None  # reply_pipeline.Finished, once the answer has ended
         self._lock = threading.Lock()
         # One event per waiting subscriber, set by the next change. (Cheaper
@@ -29,6 +32,18 @@ class LiveAnswer:
             waiting, self._waiting = self._waiting, []
         for event in waiting:
             event.set()
+
+    def append_thought(self, text):
+        with self._lock:
+            self._thoughts.append(text)
+            waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            event.set()
+
+    @property
+    def thoughts(self):
+        with self._lock:
+            return "".join(self._thoughts)
 
     def finish(self, finished):
         with self._lock:
@@ -53,11 +68,16 @@ class LiveAnswer:
     def part_count(self):
         return len(self._parts)
 
-    def wait_beyond(self, part_index, timeout):
-        """Wait until there is a part past `part_index` or the answer has
-        ended, at most `timeout` seconds; True if either happened."""
+    @property
+    def thought_count(self):
+        return len(self._thoughts)
+
+    def wait_beyond(self, part_index, thought_index, timeout):
+        """Wait until there is a part past `part_index`, a thought past
+        `thought_index`, or the answer has ended, at most `timeout` seconds;
+        True if any happened."""
         with self._lock:
-            if len(self._parts) > part_index or self.finished is not None:
+            if len(self._parts) > part_index or len(self._thoughts) > thought_index or self.finished is not None:
                 return True
             changed = threading.Event()
             self._waiting.append(changed)
@@ -66,6 +86,10 @@ class LiveAnswer:
     def parts_from(self, part_index):
         with self._lock:
             return self._parts[part_index:], len(self._parts)
+
+    def thoughts_from(self, thought_index):
+        with self._lock:
+            return self._thoughts[thought_index:], len(self._thoughts)
 
 
 class LogReader:
@@ -76,6 +100,7 @@ class LogReader:
         self.before = before  # the text before the reader's offset
         self._pending = pending  # the replay, handed out by the first read
         self._part_index = part_index
+        self._thought_index = 0  # every thought is handed out by the first read_thoughts
 
     def read(self, timeout):
         """The text that came since the last read ("" if none came within
@@ -83,9 +108,17 @@ class LogReader:
         if self._pending:
             text, self._pending = self._pending, ""
             return text
-        self._live.wait_beyond(self._part_index, timeout)
+        self._live.wait_beyond(self._part_index, self._thought_index, timeout)
         parts, self._part_index = self._live.parts_from(self._part_index)
         return "".join(parts)
+
+    def read_thoughts(self):
+        """The thoughts that came since the last call, without waiting (the
+        first call: every thought so far)."""
+        if self._thought_index == self._live.thought_count:
+            return ""
+        thoughts, self._thought_index = self._live.thoughts_from(self._thought_index)
+        return "".join(thoughts)
 
     @property
     def finished(self):

@@ -1,14 +1,16 @@
 """What the model is sent: the conversation's turns as LangChain messages,
 bounded to the newest that fit."""
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 ROLES = {"user": HumanMessage, "assistant": AIMessage}
 
 
-def to_chat_messages(turns):
-    """(role, text) pairs to LangChain messages, the form every provider takes."""
-    return [ROLES[role](content=text) for role, text in turns]
+def to_chat_messages(turns, instructions=None):
+    """(role, text) pairs to LangChain messages, the form every provider takes;
+    `instructions` go first as a system message (Gemini's system_instruction)."""
+    system = [SystemMessage(content=instructions)] if instructions else []
+    return system + [ROLES[role](content=text) for role, text in turns]
 
 
 def bound_turns(turns, max_turns, max_chars):

@@ -1,4 +1,4 @@
-"""The reply pipeline: model pieces in, `Piece` / `Heartbeat` / `Finished` events out.
+"""The reply pipeline: model pieces in, `Piece` / `Thought` / `Heartbeat` / `Finished` events out.
 
 It knows nothing of the provider or of the output format: the page, the text
 API and the JSON API each frame these events their own way.
@@ -25,6 +25,7 @@ from app.operations.metrics import NO_METRICS
 from app.operations.tracing import ModelCallEnd, end_model_span, model_call_span
 from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
 from app.providers.text_stream import stream_text
+from app.providers.thought import Thought
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Finished:
     finish_reason: str | None = None  # the model's own (Gemini's STOP, MAX_TOKENS, SAFETY...)
     category: str | None = None  # the safety category of a block
     usage: Usage | None = None
+    thoughts: str = ""  # the model's thought summaries, never part of `text`
+    grounding: object = None  # providers.grounding.Grounding of a searched answer
 
     @property
     def pieces_per_second(self):
@@ -114,9 +117,10 @@ MODEL_STREAMS_OPEN = _RunningCount()
 class _ModelReader:
     """Reads the model's text pieces (`stream_text`) on its own thread into a queue."""
 
-    def __init__(self, model, messages):
+    def __init__(self, model, messages, search=False):
         self._model = model
         self._messages = messages
+        self._search = search
         self.started = time.monotonic()
         self.queue = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -178,7 +182,7 @@ class _ModelReader:
         ending = STOPPED_NATURALLY
         MODEL_STREAMS_OPEN.add(1)
         try:
-            stream = self._stream = stream_text(self._model, self._messages)
+            stream = self._stream = stream_text(self._model, self._messages, self._search)
             if self._stop.is_set():  # stopped while the stream was being made
                 self._cancel_upstream()
                 return
@@ -187,6 +191,9 @@ class _ModelReader:
                     return
                 if isinstance(text, Ending):
                     ending = text
+                    continue
+                if isinstance(text, Thought):
+                    self.queue.put(text)
                     continue
                 self.pieces_read += 1
                 self.queue.put(text)
@@ -210,9 +217,12 @@ def model_name(model):
     return getattr(model, "model_name", None) or getattr(model, "model", None)
 
 
-def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None):
-    """Yield `Piece`s as the model produces them, `HEARTBEAT` while it is silent,
-    and last a `Finished` with the whole text and how it ended.
+def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None,
+                 search=False):
+    """Yield `Piece`s as the model produces them (and `Thought`s, its thinking,
+    as they come), `HEARTBEAT` while it is silent, and last a `Finished` with
+    the whole text and how it ended. `search` grounds the answer in Google
+    Search (Gemini only).
 
     Closing this generator early (the client went away) stops the model stream.
     `on_finish(Finished)` is called exactly once however the answer ends, also
@@ -225,14 +235,15 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     """
     return _reply_events(
         model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), metrics or NO_METRICS,
+        search,
     )
 
 
-def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics):
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics, search):
     started = time.monotonic()
     metrics.answer_started()
     answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
-    parts, pieces, first_piece_at, result, attempt = [], 0, None, None, 0
+    parts, thoughts, pieces, first_piece_at, result, attempt = [], [], 0, None, None, 0
     reader = None
     wake_asked = None  # when the ticker was asked to wake this reader
 
@@ -240,7 +251,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
         nonlocal reader, wake_asked
         if reader is not None:
             reader.stop()
-        reader, wake_asked = _ModelReader(model, messages), None
+        reader, wake_asked = _ModelReader(model, messages, search), None
         if stop_key is not None:
             _live_readers[stop_key] = reader
         return reader.started
@@ -250,7 +261,8 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
         ttft = None if first_piece_at is None else first_piece_at - started
         result = Finished(
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
-            *((ending.finish_reason, ending.category, ending.usage) if ending else ()),
+            *((ending.finish_reason, ending.category, ending.usage) if ending else (None, None, None)),
+            thoughts="".join(thoughts), grounding=ending.grounding if ending else None,
         )
         metrics.answer_finished(result)
         if on_finish is not None:
@@ -259,7 +271,8 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
 
     def may_retry(reason):
         nonlocal attempt
-        if parts or attempt >= limits.retries:
+        # Once anything was shown (thoughts too), a retry would show it twice.
+        if parts or thoughts or attempt >= limits.retries:
             return False
         attempt += 1
         metrics.upstream_retry()
@@ -273,7 +286,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
     last_sent = time.monotonic()
     try:
         while True:
-            limit = limits.stall_seconds if parts else limits.first_piece_seconds
+            limit = limits.stall_seconds if parts or thoughts else limits.first_piece_seconds
             deadline = last_activity + limit if limit else None
             due = min(d for d in (last_sent + heartbeat_seconds, deadline, answer_deadline) if d is not None)
             # A wake-up already asked for this reader, no later than `due`,
@@ -310,6 +323,11 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             if item is _STOP:
                 yield finish(STOPPED)
                 return
+            if isinstance(item, Thought):
+                last_activity = last_sent = time.monotonic()
+                thoughts.append(item.text)
+                yield item
+                continue
             if isinstance(item, BaseException):
                 metrics.upstream_error(error_kind(item))
                 if is_retryable(item) and may_retry(f"failed ({type(item).__name__})"):

@@ -3,7 +3,9 @@
 A subscriber names the answer and the offset it already has (the length of
 the text it has shown). It gets the text before that offset (to pick up
 where the page is), then `Piece`s of new text, `HEARTBEAT` while nothing
-comes, and last the answer's `Finished` once its outcome is saved. Reload, a
+comes, and last the answer's `Finished` once its outcome is saved. The
+model's thinking comes as `Thought`s: first all of it so far (`replaces`),
+then each new piece. Reload, a
 second tab, a network drop and a worker restart are all this one path.
 
 The answer is read from this process's memory when it is generated here
@@ -17,6 +19,7 @@ import time
 
 from app.answers.generation import claim_and_generate, reap_if_abandoned
 from app.answers.reply_pipeline import HEARTBEAT, INTERRUPTED, Finished, Piece
+from app.providers.thought import Thought
 from app.storage import queries
 from app.storage.engine import session_for
 
@@ -51,8 +54,15 @@ def _saved_up_to(app, answer_id, offset, patience_seconds=5.0):
 
 def _follow_live(reader, heartbeat_seconds):
     quiet_since = time.monotonic()
+    thoughts = reader.read_thoughts()
+    if thoughts:
+        yield Thought(thoughts, replaces=True)
     while True:
         text = reader.read(timeout=heartbeat_seconds)
+        thoughts = reader.read_thoughts()
+        if thoughts:
+            quiet_since = time.monotonic()
+            yield Thought(thoughts)
         if text:
             quiet_since = time.monotonic()
             yield Piece(text)
@@ -66,6 +76,7 @@ def _follow_live(reader, heartbeat_seconds):
 
 def _tail_database(app, answer_id, offset, heartbeat_seconds):
     quiet_since = time.monotonic()
+    thoughts_seen = None  # until the first read: then all of them, replacing
     while True:
         live = app.extensions["live_answers"].find(answer_id)
         if live is not None:  # this process generates it after all
@@ -76,6 +87,12 @@ def _tail_database(app, answer_id, offset, heartbeat_seconds):
         if progress is None:  # deleted meanwhile
             yield Finished("", INTERRUPTED, DELETED)
             return
+        thoughts = progress.thoughts or ""
+        if thoughts_seen is None or len(thoughts) > thoughts_seen:
+            if thoughts:
+                quiet_since = time.monotonic()
+                yield Thought(thoughts[thoughts_seen or 0:], replaces=thoughts_seen is None)
+            thoughts_seen = len(thoughts)
         if len(progress.content) > offset:
             quiet_since = time.monotonic()
             yield Piece(progress.content[offset:])

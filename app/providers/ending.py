@@ -34,12 +34,14 @@ class Ending:
     refused to answer at all, its block reason (`prompt_blocked`). None means
     the stream ended without one: it broke off (over REST, Google ends a
     stream that fails midway with an error element the library drops).
-    `category` is the safety category that blocked it (HARM_CATEGORY_...)."""
+    `category` is the safety category that blocked it (HARM_CATEGORY_...);
+    `grounding` the answer's Google Search sources (providers.grounding)."""
 
     finish_reason: str | None
     prompt_blocked: bool = False
     category: str | None = None
     usage: Usage | None = None
+    grounding: object = None
 
 
 # What a provider without finish reasons means by a stream that just ended.

@@ -28,19 +28,27 @@ from google.api_core import exceptions as api_exceptions
 from google.api_core.gapic_v1 import routing_header
 
 from app.providers.ending import Ending, Usage
+from app.providers.grounding import from_gemini
+from app.providers.thought import Thought
+
+# Gemini's own tool: Google Search grounds the answer (see providers/grounding.py).
+GOOGLE_SEARCH_TOOL = {"google_search": {}}
 
 
 class GeminiStream:
-    """Iterate one Gemini answer as `str` pieces, then one `Ending`.
+    """Iterate one Gemini answer as `str` pieces (and `Thought`s, its thought
+    summaries, when it shares them), then one `Ending`. With `search`, Google
+    Search grounds the answer, and the Ending carries its sources.
 
     `cancel()` may be called from any thread, before or during the call: the
     upstream request ends at once and the reading thread gets an error.
     `close()` is for the reading thread, when it is done.
     """
 
-    def __init__(self, model, messages):
+    def __init__(self, model, messages, search=False):
         self._model = model
         self._messages = messages
+        self._tools = [GOOGLE_SEARCH_TOOL] if search else None
         self._lock = threading.Lock()
         self._call = None  # the upstream call once made: _GrpcCall or _RestCall
         self._cancelled = False
@@ -76,12 +84,14 @@ class GeminiStream:
 
     def _read(self):
         model = self._model
-        request = model._prepare_request_gemini(messages=self._messages)
+        request = model._prepare_request_gemini(messages=self._messages, tools=self._tools)
         ending = _EndingSeen()
         usage_so_far = None
         for response in self._responses(request):
             chunk, usage_so_far = model._gemini_chunk_to_generation_chunk(response, prev_total_usage=usage_so_far)
             ending.see(response)
+            for thought in _thoughts(response):
+                yield Thought(thought)
             text = chunk.text
             if text:
                 yield str(text)
@@ -151,15 +161,25 @@ def _grpc_responses(call):
         raise
 
 
+def _thoughts(response):
+    """The thought summaries in a response (parts marked `thought`), which the
+    chunk's `.text` leaves out."""
+    if not response.candidates:
+        return []
+    return [part.text for part in response.candidates[0].content.parts if part.thought and part.text]
+
+
 class _EndingSeen:
     """What the responses said about the end: finish or block reason, the
-    blocking category, and token usage (Gemini's counts are running totals)."""
+    blocking category, token usage (Gemini's counts are running totals) and
+    the grounding (sent with the last responses)."""
 
     def __init__(self):
         self.finish_reason = None
         self.prompt_blocked = False
         self.category = None
         self.usage = None
+        self.grounding = None
 
     def see(self, response):
         feedback = response.prompt_feedback
@@ -171,12 +191,14 @@ class _EndingSeen:
             if candidate.finish_reason:
                 self.finish_reason = candidate.finish_reason.name
                 self.category = _blocked_category(candidate.safety_ratings) or self.category
+            if candidate.grounding_metadata:
+                self.grounding = from_gemini(candidate.grounding_metadata) or self.grounding
         counts = response.usage_metadata
         if counts.prompt_token_count or counts.candidates_token_count or counts.thoughts_token_count:
             self.usage = Usage(counts.prompt_token_count, counts.candidates_token_count, counts.thoughts_token_count)
 
     def ending(self):
-        return Ending(self.finish_reason, self.prompt_blocked, self.category, self.usage)
+        return Ending(self.finish_reason, self.prompt_blocked, self.category, self.usage, self.grounding)
 
 
 def _blocked_category(ratings):

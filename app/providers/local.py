@@ -24,7 +24,7 @@ PREAMBLE = (
     "The following is a conversation between a curious person and a helpful, "
     "knowledgeable assistant. The assistant answers clearly and accurately.\n\n"
 )
-SPEAKERS = {"ai": "Assistant", "human": "User", "system": "User"}
+SPEAKERS = {"ai": "Assistant", "human": "User"}
 STOP = ["\nUser:", "\nAssistant:"]
 CONTEXT_TOKENS = 4096
 
@@ -34,8 +34,11 @@ _generation_lock = threading.Lock()
 
 
 def format_prompt(messages):
-    turns = "".join(f"{SPEAKERS.get(m.type, 'User')}: {m.text.strip()}\n" for m in messages)
-    return f"{PREAMBLE}{turns}Assistant:"
+    # The conversation's instructions (a system message) follow the preamble,
+    # as the setting every turn happens in, not as something the user said.
+    instructions = "".join(f"{m.text.strip()}\n\n" for m in messages if m.type == "system")
+    turns = "".join(f"{SPEAKERS[m.type]}: {m.text.strip()}\n" for m in messages if m.type != "system")
+    return f"{PREAMBLE}{instructions}{turns}Assistant:"
 
 
 @functools.lru_cache(maxsize=None)

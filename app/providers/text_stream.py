@@ -113,12 +113,16 @@ def _implements_stream(model):
     return type(model)._stream is not BaseChatModel._stream
 
 
-def stream_text(model, messages):
-    """Iterate the model's answer to `messages` as non-empty `str` pieces,
-    perhaps followed by an `Ending`.
+def stream_text(model, messages, search=False):
+    """Iterate the model's answer to `messages` as non-empty `str` pieces
+    (with `Thought`s among them, from a model that shares its thinking),
+    perhaps followed by an `Ending`. `search` grounds it in Google Search:
+    only Gemini's `stream_text` takes it (the app offers it for no other).
 
     Closing the iterator closes the model's stream.
     """
+    if search:
+        return model.stream_text(messages, search=True)
     if wants_langchain_bookkeeping(model):
         return _texts(model.stream(messages))
     if callable(getattr(model, "stream_text", None)):

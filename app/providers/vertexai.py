@@ -22,8 +22,8 @@ with warnings.catch_warnings():
         (app/providers/gemini_stream.py): text, how the answer ended, and a
         cancel that really stops Gemini. Everything else is ChatVertexAI's."""
 
-        def stream_text(self, messages, stop=None):
-            return GeminiStream(self, messages)
+        def stream_text(self, messages, stop=None, search=False):
+            return GeminiStream(self, messages, search)
 
 
 def credentials_for(config):
@@ -54,6 +54,12 @@ def build_vertex_model(config):
         # frees the reader thread soon after the pipeline has given up on it.
         # (Over gRPC it would be a deadline for the whole answer: not set.)
         options["timeout"] = max(config.first_piece_timeout, config.stall_timeout) + 5
+    if config.thinking_budget is not None:
+        options["thinking_budget"] = config.thinking_budget
+    if config.shows_thinking:
+        # Gemini thinks anyway (2.5 models, by default); this asks for its
+        # thought summaries, which the page shows apart from the answer.
+        options["include_thoughts"] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return GeminiChatModel(

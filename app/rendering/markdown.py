@@ -17,6 +17,7 @@ from markupsafe import Markup
 from markdown_it import MarkdownIt
 
 from app.offload import run_off_the_hub
+from app.rendering.citations import link_markers, with_markers
 from app.rendering.highlighting import render_finished
 
 
@@ -94,9 +95,10 @@ def render_block(text):
     return run_off_the_hub(lambda: render_markdown(text))
 
 
-def render_answer(text):
-    """A finished answer's HTML, code highlighted within the budget: what is stored."""
-    return render_finished(render_markdown, text)
+def render_answer(text, grounding=None):
+    """A finished answer's HTML, code highlighted within the budget, with its
+    Google Search citation markers (rendering/citations.py): what is stored."""
+    return link_markers(render_finished(render_markdown, with_markers(text, grounding)), grounding)
 
 
 def answer_html(message):
@@ -105,9 +107,16 @@ def answer_html(message):
     rendered here, with its code plain. (Answers stored before code blocks
     were focusable get their tabindex here.)"""
     if message.rendered is None:
-        return Markup(render_block(message.content))
+        grounding = message.sources
+        return Markup(link_markers(render_block(with_markers(message.content, grounding)), grounding))
     stored = message.rendered.replace(_UNFOCUSABLE_PRE, FOCUSABLE_PRE)
     return Markup(stored.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE))
+
+
+def thoughts_html(thoughts):
+    """The model's finished thinking, rendered as markdown (its summaries
+    have bold headings and lists), plain code."""
+    return Markup(render_block(thoughts))
 
 
 class BlockSplitter:

@@ -7,11 +7,18 @@ tail is escaped text (see markdown.BlockSplitter); at the end the whole answer
 is rendered in place of the bubble, and a named `done` event tells htmx not to
 reconnect. Each piece's event id is the answer's length after it, so a
 reconnect (Last-Event-ID) picks up exactly where the page is.
+
+The model's thinking goes to the answer's "Thinking" section: the first
+thought (or all of them, for a subscriber that starts late) replaces the
+section, shown open; later ones are appended as escaped text; and the
+answer's first piece folds it.
 """
 
 from flask import render_template
+from markupsafe import Markup
 
 from app.answers.reply_pipeline import Heartbeat, Piece
+from app.providers.thought import Thought
 from app.rendering.markdown import BlockSplitter, escape_text, render_block
 from app.rendering.sse import frame_comment, frame_event
 
@@ -48,10 +55,27 @@ def _tail(answer_id, splitter):
     return partial(f"#m-{answer_id}-text", "innerHTML", escape_text(splitter.tail))
 
 
+def thinking_section(answer_id, thoughts, open_):
+    html = render_template("_thinking.html", answer_id=answer_id, thoughts=Markup(escape_text(thoughts)),
+                           open=open_, streaming=True)
+    return partial(f"#m-{answer_id}-thinking", "outerHTML", html)
+
+
+def thought_event(answer_id, thoughts, added, answer_began):
+    """`thoughts`: all the thinking so far, `added`: the new part of it (None:
+    the section is shown afresh)."""
+    if added is None:
+        return frame_event(thinking_section(answer_id, thoughts, open_=not answer_began))
+    return frame_event(partial(f"#m-{answer_id}-thinking-text", "beforeend", escape_text(added)))
+
+
 def final_event(message):
     html = render_template("_message.html", message=message, last_answer_id=message.id)
     announcement = ANNOUNCEMENTS.get(message.outcome, "")
-    return frame_event(partial(f"#m-{message.id}", "outerHTML", html) + partial("#announcer", "innerHTML", announcement))
+    total = getattr(message, "conversation_total", None)
+    cost = partial("#conversation-cost", "outerHTML", render_template("_conversation_cost.html", total=total)) if total else ""
+    return frame_event(partial(f"#m-{message.id}", "outerHTML", html) + partial("#announcer", "innerHTML", announcement)
+                       + cost)
 
 
 def subscriber_events(answer_id, before, events, load_finished):
@@ -65,10 +89,17 @@ def subscriber_events(answer_id, before, events, load_finished):
     splitter = BlockSplitter()
     splitter.feed(before)
     offset = len(before)
+    thoughts = None  # the thinking this subscriber has shown (None: none yet)
     for event in events:
         if isinstance(event, Piece):
+            # The answer begins: its thinking folds away (once).
+            fold = frame_event(thinking_section(answer_id, thoughts, open_=False)) if thoughts and not offset else ""
             offset += len(event.text)
-            yield piece_event(answer_id, splitter, event.text, offset)
+            yield fold + piece_event(answer_id, splitter, event.text, offset)
+        elif isinstance(event, Thought):
+            fresh = event.replaces or thoughts is None
+            thoughts = event.text if event.replaces else (thoughts or "") + event.text
+            yield thought_event(answer_id, thoughts, None if fresh else event.text, answer_began=offset > 0)
         elif isinstance(event, Heartbeat):
             yield PING
         else:

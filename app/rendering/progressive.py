@@ -9,6 +9,7 @@ where the finished answer is rendered as markdown.
 from markupsafe import escape
 
 from app.answers.reply_pipeline import Heartbeat, Piece
+from app.providers.thought import Thought
 from app.rendering.markdown import escape_text
 
 # An empty write is never sent, so a silent model keeps the connection with
@@ -26,6 +27,8 @@ def progressive_document(head, events, conversation_url):
             yield escape_text(event.text)
         elif isinstance(event, Heartbeat):
             yield KEEP_ALIVE
+        elif isinstance(event, Thought):
+            continue  # the conversation page shows the thinking once the answer is done
         else:
             yield (
                 f'</div><p class="notice" id="answer-end">The answer is finished. '

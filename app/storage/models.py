@@ -3,10 +3,11 @@
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.providers.ending import Usage
+from app.providers.grounding import Grounding
 
 
 def utcnow():
@@ -81,12 +82,17 @@ class Message(Base):
     # text, and its Google Search grounding as JSON (app/answers/grounding.py).
     thoughts: Mapped[str | None] = mapped_column(Text, nullable=True)
     grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # A question that asked for Google Search (the toggle by the box).
+    # Asked with Google Search (the toggle by the box): the question and its answer.
     search: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def usage(self):
         return Usage.stored(self.input_tokens, self.output_tokens, self.reasoning_tokens)
+
+    @property
+    def sources(self):
+        """The answer's Google Search grounding (providers.grounding.Grounding), or None."""
+        return Grounding.from_json(self.grounding)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -107,3 +113,36 @@ class RateEvent(Base):
         Index("ix_rate_events_key_kind_at", "key", "kind", "at"),
         Index("ix_rate_events_address_kind_at", "address", "kind", "at"),
     )
+
+
+class Person(Base):
+    """Someone who signs in (CHAT_AUTH=oidc or proxy; app/auth/). Their
+    conversations are owned by `app.auth.people.owner_of(person)`, so a
+    conversation's owner stays one string: a browser's, a key's or a person's."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Who vouches for them and their id there: an OpenID provider's issuer and
+    # `sub` claim, or "proxy" and the proxy's header (app/auth/proxy.py).
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_people_issuer_subject"),)
+
+
+class SignIn(Base):
+    """One browser's sign-in (app/auth/sessions.py). The cookie holds a random
+    token; only its SHA-256 is stored. Signing out or removing the person
+    deletes the row, and every copy of the cookie stops working at once."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the token's SHA-256, hex
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

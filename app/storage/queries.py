@@ -9,6 +9,7 @@ from app.answers.outcomes import BLOCKED, INTERRUPTED, STOPPED
 from app.answers.reply_pipeline import Finished
 from app.storage import driver_sql
 from app.providers.ending import Usage
+from app.providers.grounding import Grounding
 from app.storage.models import Conversation, Message, new_conversation_id, utcnow
 
 TITLE_CHARS = 60
@@ -51,12 +52,12 @@ def list_conversations(session, owner_id, limit=100):
     return list(session.scalars(query))
 
 
-def start_conversation(owner_id, first_message):
+def start_conversation(owner_id, first_message, model=None, instructions=None):
     """A new conversation, saved by `add_exchange` with its first exchange."""
     now = utcnow()
     return Conversation(
         id=new_conversation_id(), owner_id=owner_id, title=title_from(storable(first_message)),
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, model=model, instructions=storable(instructions) if instructions else None,
     )
 
 
@@ -65,17 +66,18 @@ def start_conversation(owner_id, first_message):
 # (242 against 62 us for a new conversation's rows), and under load that CPU
 # is taken from every other stream in the worker.
 _INSERT_CONVERSATION = """
-    INSERT INTO conversations (id, owner_id, title, created_at, updated_at)
-    VALUES (:id, :owner_id, :title, :created_at, :now)"""
+    INSERT INTO conversations (id, owner_id, title, created_at, updated_at, model, instructions)
+    VALUES (:id, :owner_id, :title, :created_at, :now, :model, :instructions)"""
 _TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = :now WHERE id = :conversation_id"
 _INSERT_MESSAGE = """
-    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id, send_key)
-    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key)
+    INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id, send_key,
+                          search)
+    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key, :search)
     RETURNING id"""
 # A checkpoint also shows that the generator is alive, and finds out whether
 # the answer is still streaming: a Stop from any process ends that.
 _SAVE_PARTIAL = f"""
-    UPDATE messages SET content = :content, alive_at = :now
+    UPDATE messages SET content = :content, thoughts = :thoughts, alive_at = :now
     WHERE id = :answer_id AND outcome = '{STREAMING}'
     RETURNING id"""
 _CLAIM_ANSWER = f"""
@@ -91,7 +93,8 @@ _REAP_ANSWER = f"""
 _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
     finish_reason = :finish_reason, block_category = :block_category,
-    input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens"""
+    input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
+    thoughts = :thoughts, grounding = :grounding"""
 _SAVE_FINISHED = f"UPDATE messages SET outcome = :outcome, {_FINISHED_COLUMNS} WHERE id = :answer_id"
 # A Stop handled by another process marks the answer first; the stream then
 # only sees its client go away, and the answer stays stopped.
@@ -101,7 +104,7 @@ _SAVE_INTERRUPTED = f"""
     WHERE id = :answer_id"""
 
 
-def add_exchange(connection, conversation, user_text, model_label, request_id=None, send_key=None):
+def add_exchange(connection, conversation, user_text, model_label, request_id=None, send_key=None, search=False):
     """Save the user's turn (unless None), an empty answer marked streaming,
     and the conversation if `start_conversation` just made it, on
     `connection` (a Core connection in a transaction; the caller commits).
@@ -109,7 +112,8 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
     `conversation.messages` is left as it was. `request_id`: the request's
     that asked (app/operations/request_ids.py); `send_key`: the composer's
     key for this message (a second message with the same key fails the
-    unique index: IntegrityError).
+    unique index: IntegrityError); `search`: ground the answer in Google
+    Search (kept on both).
     """
     now = utcnow()
     stored_now = driver_sql.timestamp(connection, now)
@@ -117,15 +121,16 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
         driver_sql.run(connection, _INSERT_CONVERSATION, {
             "id": conversation.id, "owner_id": conversation.owner_id, "title": conversation.title,
             "created_at": driver_sql.timestamp(connection, conversation.created_at), "now": stored_now,
+            "model": conversation.model, "instructions": conversation.instructions,
         })
     else:
         driver_sql.run(connection, _TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": stored_now})
         set_committed_value(conversation, "updated_at", now)
     rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id,
-             "send_key": None}]
+             "send_key": None, "search": bool(search)}]
     if user_text is not None:
         rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": "",
-                        "request_id": request_id, "send_key": send_key})
+                        "request_id": request_id, "send_key": send_key, "search": bool(search)})
     messages = []
     for row in rows:
         message_id = driver_sql.run(connection, _INSERT_MESSAGE, {
@@ -146,11 +151,13 @@ def conversation_of_send_key(session, owner_id, send_key):
     )
 
 
-def save_partial(connection, answer_id, text, now):
-    """A checkpoint of an answer still streaming: a killed worker loses at most
-    the text since the last one. False if the answer is no longer streaming
-    (stopped, reaped or deleted). `connection`: a Core connection in a transaction."""
-    params = {"answer_id": answer_id, "content": storable(text), "now": driver_sql.timestamp(connection, now)}
+def save_partial(connection, answer_id, text, now, thoughts=""):
+    """A checkpoint of an answer still streaming (its text and thoughts so
+    far): a killed worker loses at most what came since the last one. False if
+    the answer is no longer streaming (stopped, reaped or deleted).
+    `connection`: a Core connection in a transaction."""
+    params = {"answer_id": answer_id, "content": storable(text), "thoughts": storable(thoughts) or None,
+              "now": driver_sql.timestamp(connection, now)}
     return driver_sql.run(connection, _SAVE_PARTIAL, params) is not None
 
 
@@ -184,6 +191,9 @@ def owned_answer(session, owner_id, answer_id):
 _ANSWER_CONVERSATION = """
     SELECT c.owner_id, c.id, a.request_id FROM messages a JOIN conversations c ON c.id = a.conversation_id
     WHERE a.id = :answer_id AND a.role = 'assistant'"""
+_ANSWER_REQUEST = """
+    SELECT a.model, a.search, c.instructions FROM messages a JOIN conversations c ON c.id = a.conversation_id
+    WHERE a.id = :answer_id"""
 _UNCLAIMED = f"""
     SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
 _TURNS_BEFORE = f"""
@@ -204,6 +214,13 @@ def answer_conversation(connection, answer_id):
     return tuple(found[0]) if found else None
 
 
+def answer_request(connection, answer_id):
+    """(the answer's model label, whether it searches, its conversation's
+    instructions or None): what it asks the model besides the turns."""
+    model_label, search, instructions = driver_sql.rows(connection, _ANSWER_REQUEST, {"answer_id": answer_id})[0]
+    return model_label, bool(search), instructions
+
+
 def owned_answer_conversation(connection, owner_id, answer_id):
     """The conversation id of `owner_id`'s answer `answer_id`, or None: someone
     else's is as absent as a missing one."""
@@ -217,7 +234,7 @@ def answer_progress(session, answer_id):
     columns = (
         Message.content, Message.outcome, Message.error, Message.generator, Message.alive_at, Message.created_at,
         Message.finish_reason, Message.block_category, Message.input_tokens, Message.output_tokens,
-        Message.reasoning_tokens,
+        Message.reasoning_tokens, Message.thoughts, Message.grounding,
     )
     return session.execute(select(*columns).where(Message.id == answer_id)).first()
 
@@ -235,6 +252,13 @@ def turns_before(connection, answer_id):
             continue
         turns.append((role, content))
     return turns
+
+
+def change_settings(session, conversation, model, instructions):
+    """A conversation's model and instructions for its next answers."""
+    conversation.model = model
+    conversation.instructions = storable(instructions) or None
+    session.commit()
 
 
 def rename_conversation(session, conversation, title):
@@ -282,6 +306,10 @@ def drop_last_answer(session, conversation):
     return removed, question
 
 
+def last_question(conversation):
+    return next((m for m in reversed(conversation.messages) if m.role == "user"), None)
+
+
 def drop_last_exchange(session, conversation):
     """Remove the last question and its answer, to send an edited question; removed ids."""
     messages = conversation.messages
@@ -309,6 +337,8 @@ def finished_columns(finished):
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "reasoning_tokens": usage.reasoning_tokens if usage else None,
+        "thoughts": storable(finished.thoughts) or None,
+        "grounding": finished.grounding.to_json() if finished.grounding else None,
     }
 
 
@@ -316,5 +346,6 @@ def finished_from(progress):
     """The `Finished` an ended answer's saved row (answer_progress) stands for."""
     usage = Usage.stored(progress.input_tokens, progress.output_tokens, progress.reasoning_tokens)
     return Finished(progress.content, progress.outcome, progress.error, finish_reason=progress.finish_reason,
-                    category=progress.block_category, usage=usage)
+                    category=progress.block_category, usage=usage, thoughts=progress.thoughts or "",
+                    grounding=Grounding.from_json(progress.grounding))
 

@@ -5,6 +5,15 @@
 
 Bodies may also be form-encoded (`message=...&history=<JSON list>`).
 
+Optional in either: `model` (one of CHAT_MODELS; another is a 400 naming
+them), `instructions` (a system prompt; for a stored conversation it
+becomes the conversation's), `search` (true: ground the answer in Google
+Search, where CHAT_SEARCH allows) and `thinking` (true: ask that the model
+think, a 400 where it cannot). The text stream carries the answer's text
+only; `/api/chat` also answers `thinking` (the thought summaries, or null),
+`citations` ([{"uri", "title"}] of a grounded answer), `model` and `cost`
+(an estimate in USD, or null; app/answers/prices.py).
+
 With CHAT_API_KEYS set, every call needs `Authorization: Bearer <key>`, and
 instead of `history` a program may keep a stored conversation: send
 `"conversation_id": "new"` to start one, then the id returned in the
@@ -33,16 +42,20 @@ import functools
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from app.answers.exchanges import ConversationNotFound, begin_exchange
+from app.answers.exchanges import AnswerChoices, ConversationNotFound, begin_exchange, search_allowed
 from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
+from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
+from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, key_people
 from app.storage import queries
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
-from app.web.message_input import BadInput, check_message, parse_history, parse_json, parse_offset
+from app.web.message_input import (
+    BadInput, check_instructions, check_message, check_model, parse_history, parse_json, parse_offset,
+)
 from app.web.rate_limits import release_when_done
 from app.web.refusals import refusal_response
 
@@ -58,7 +71,8 @@ STATUSES = {COMPLETE: 200, TRUNCATED: 200, STOPPED: 200, BLOCKED: 422, ERROR: 50
 
 @functools.lru_cache(maxsize=4)
 def _key_digests(keys):
-    return frozenset(key_digest(key) for key in keys)
+    # {digest: the email of the person a `key=email` entry ties it to, or None}
+    return key_people(keys)
 
 
 @bp.before_request
@@ -66,14 +80,15 @@ def require_api_key():
     """With CHAT_API_KEYS set, every API call needs `Authorization: Bearer <key>`."""
     keys = current_app.config["CHAT"].api_keys
     if not keys:
-        return None
+        # Where people sign in (CHAT_AUTH), an open API would let anyone past them.
+        return None if current_app.config["CHAT"].auth == "none" else refusal_response(403, NEEDS_KEYS_WITH_SIGN_IN)
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     # One set lookup however many keys there are. Comparing digests, not
     # keys, means the lookup's timing can tell nothing about a real key.
     digest = key_digest(sent)
     if digest not in _key_digests(keys):
         return refusal_response(401, "A valid API key is required: send Authorization: Bearer <key>.")
-    use_api_key_owner(digest)
+    use_api_key_owner(digest, _key_digests(keys)[digest])
     return None
 
 
@@ -96,6 +111,33 @@ def conversation_id_of(body):
     return conversation_id
 
 
+def _flag(body, name):
+    value = body.get(name, False)
+    if isinstance(value, str):  # a form body
+        value = {"": False, "0": False, "false": False, "1": True, "true": True}.get(value.lower(), value)
+    if not isinstance(value, bool):
+        raise BadInput(400, f"{name} must be true or false.")
+    return value
+
+
+def choices_of(body):
+    """The model, instructions and search the body asks for, or BadInput for
+    one this server cannot honour."""
+    config = current_app.config["CHAT"]
+    model = check_model(body.get("model"), current_app.extensions["models"].names)
+    instructions = body.get("instructions")
+    if instructions is not None:
+        instructions = check_instructions(instructions)
+    search = _flag(body, "search")
+    if search and config.search == "off":
+        why = "this server's model cannot search" if config.provider != "vertexai" else "the operator turned it off"
+        raise BadInput(400, f"Google Search grounding is not available: {why} (CHAT_SEARCH=off).")
+    if _flag(body, "thinking") and not config.shows_thinking:
+        why = "this server's model does not think" if config.provider != "vertexai" else "CHAT_THINKING_BUDGET=0"
+        raise BadInput(400, f"Thinking is not available: {why}.")
+    return AnswerChoices(model=model, search=search, instructions=instructions)
+
+
 def rate_limit_key():
     """A client is its API key's owner, or with no keys its address."""
     return g.get("owner") or f"addr:{request.remote_addr}"
@@ -112,26 +154,32 @@ def start_reply():
     config = current_app.config["CHAT"]
     body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
+    choices = choices_of(body)
     conversation_id = conversation_id_of(body)
     if conversation_id and body.get("history"):
         raise BadInput(400, "Send either history or conversation_id, not both.")
     limiter = current_app.extensions["limiter"]
     if conversation_id:
         limiter.admit(rate_limit_key(), request.remote_addr, take_stream=False)
-        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text)
+        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text,
+                                  choices=choices)
         app = current_app._get_current_object()
         claim_and_generate(app, exchange.answer.id)
         return stored_answer_events(exchange.answer.id, 0), {
             "conversation_id": exchange.conversation.id, "answer_id": exchange.answer.id,
+            "model": exchange.answer.model,
         }
     turns = parse_history(body.get("history")) + [("user", text)]
     release = limiter.admit(rate_limit_key(), request.remote_addr)
-    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars))
+    instructions = config.system_prompt if choices.instructions is None else choices.instructions
+    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
+    models = current_app.extensions["models"]
     events = stream_reply(
-        current_app.extensions["chat_model"], messages, config.heartbeat_seconds,
+        models.get(choices.model), messages, config.heartbeat_seconds,
         limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"],
+        search=search_allowed(config, choices.search),
     )
-    return release_when_done(events, release), {}
+    return release_when_done(events, release), {"model": models.label(choices.model)}
 
 
 def stored_answer_events(answer_id, offset):
@@ -161,7 +209,7 @@ def text_chunks(events):
 
 def id_headers(ids):
     names = {"conversation_id": "X-Conversation-Id", "answer_id": "X-Answer-Id"}
-    return {names[key]: str(value) for key, value in ids.items()}
+    return {names[key]: str(value) for key, value in ids.items() if key in names}
 
 
 def text_response(events, ids):
@@ -192,12 +240,18 @@ def resume_answer(answer_id):
 def chat():
     events, ids = start_reply()
     finished = next(e for e in events if isinstance(e, Finished))
+    model_name = model_name_of(ids["model"])
+    prices = PriceTable.from_config(current_app.config["CHAT"])
     body = {
         "reply": finished.text,
         "outcome": finished.outcome,
         "finish_reason": finished.finish_reason,
         "usage": finished.usage.as_dict() if finished.usage else None,
+        "thinking": finished.thoughts or None,
+        "citations": finished.grounding.citations() if finished.grounding else [],
+        "cost": prices.estimate(model_name, finished.usage, grounded=bool(finished.grounding)),
         **ids,
+        "model": model_name,
     }
     if finished.outcome != COMPLETE:
         body["error"] = finished.error or f"{finished.outcome.capitalize()}."

@@ -1,4 +1,6 @@
-"""Who owns a conversation: an anonymous browser, or a program's API key."""
+"""Who owns a conversation: an anonymous browser, or a program's API key (or
+the person it is tied to). With sign-in (CHAT_AUTH), app/auth/gate.py has
+put the signed-in person's owner in the session before this runs."""
 
 import hashlib
 import secrets
@@ -7,6 +9,7 @@ import time
 from flask import current_app, g, request, session
 
 from app.operations import log_context
+from app.storage.engine import session_for
 from app.web.cross_site import SAFE_METHODS
 from app.web.refusals import Refused
 
@@ -46,10 +49,17 @@ def key_digest(key):
     return hashlib.sha256(key.encode()).digest()
 
 
-def use_api_key_owner(digest):
+def use_api_key_owner(digest, person_email=None):
     """Conversations started with an API key (given by its `key_digest`)
-    belong to that key."""
-    g.owner = "key:" + digest.hex()[:32]
+    belong to that key, or to the person it is tied to (`key=email` in
+    CHAT_API_KEYS), so that they show on that person's page."""
+    if person_email:
+        from app.auth.api_keys import owner_for_key_person  # app.auth imports this module
+
+        with session_for(current_app) as db:
+            g.owner = owner_for_key_person(db, person_email)
+    else:
+        g.owner = "key:" + digest.hex()[:32]
     log_context.bind(owner=log_context.owner_hash(g.owner))
 
 

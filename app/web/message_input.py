@@ -10,6 +10,7 @@ before anything is saved.
 import json
 
 from app.answers.model_history import ROLES
+from app.config import MAX_INSTRUCTIONS_CHARS
 
 # The largest request body: far above any message with its history, and the
 # same as the shipped nginx site's client_max_body_size.
@@ -42,6 +43,25 @@ def check_message(text, max_chars):
     if len(text) > max_chars:
         raise BadInput(413, f"That message is {len(text):,} characters long; the limit is {max_chars:,}.")
     return check_unicode(text, "message")
+
+
+def check_model(name, allowed):
+    """A model the operator allows (CHAT_MODELS), None for the default, or BadInput."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or name not in allowed:
+        raise BadInput(400, f"That model is not offered here; choose one of: {', '.join(allowed)}.")
+    return name
+
+
+def check_instructions(text):
+    """A conversation's instructions (a system prompt): text within the limit ("" for none)."""
+    if not isinstance(text, str):
+        raise BadInput(400, "The instructions must be text.")
+    if len(text) > MAX_INSTRUCTIONS_CHARS:
+        raise BadInput(413, f"Those instructions are {len(text):,} characters long; the limit is "
+                            f"{MAX_INSTRUCTIONS_CHARS:,}.")
+    return check_unicode(text.strip(), "instructions")
 
 
 def parse_json(raw, what):

@@ -19,8 +19,10 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from app.answers.exchanges import (
-    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, ConversationNotFound, NothingToRedo, begin_exchange,
+    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, AnswerChoices, ConversationNotFound, NothingToRedo,
+    begin_exchange,
 )
+from app.answers.prices import model_name_of
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
@@ -29,10 +31,11 @@ from app.rendering.progressive import progressive_document
 from app.storage import queries
 from app.storage.engine import session_for
 from app.storage.models import Message
+from app.web.costs import answer_cost, conversation_cost
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
-from app.web.message_input import BadInput, check_message, parse_offset
+from app.web.message_input import BadInput, check_instructions, check_message, check_model, parse_offset
 from app.web.rate_limits import RateLimited
 from app.web.refusals import http_error, refused
 
@@ -61,6 +64,18 @@ def conversation_not_found(_error):
     return http_error(NotFound())
 
 
+@bp.app_context_processor
+def model_settings():
+    """What the page offers besides the message: the models, Google Search,
+    and the instructions a new conversation starts with."""
+    config = current_app.config["CHAT"]
+    return {
+        "model_names": current_app.extensions["models"].names, "default_model": config.model,
+        "model_label": current_app.extensions["models"].label,
+        "model_name_of": model_name_of, "search_mode": config.search, "system_prompt": config.system_prompt,
+    }
+
+
 def from_htmx():
     return request.headers.get("HX-Request") == "true"
 
@@ -82,7 +97,7 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
         # not as far as its last checkpoint.
         live = current_app.extensions["live_answers"].find(message.id) if message.outcome == queries.STREAMING else None
         if live is not None:
-            message.content = live.text
+            message.content, message.thoughts = live.text, live.thoughts
     last_question_id, last_answer_id = queries.last_ids(messages)
     page = render_template(
         "chat.html", conversation=conversation, messages=messages, conversations=conversations,
@@ -101,7 +116,19 @@ def show_conversation(conversation_id):
     return render_chat(conversation_id)
 
 
-def answer(conversation_id, text, mode, send_key=None):
+def choices_from_form(form, new_conversation):
+    """The model, search and (for a new conversation) instructions the form
+    asks for, or BadInput."""
+    config = current_app.config["CHAT"]
+    model = check_model(form.get("model") or None, current_app.extensions["models"].names)
+    instructions = None
+    if new_conversation and "instructions" in form:
+        instructions = check_instructions(form["instructions"])
+    return AnswerChoices(model=model, search=form.get("search") in ("1", "on") and config.search != "off",
+                         instructions=instructions)
+
+
+def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
     """Save the exchange and have its answer generated, apart from this request.
 
     htmx gets the new bubbles, and the answer's bubble subscribes to the
@@ -111,7 +138,7 @@ def answer(conversation_id, text, mode, send_key=None):
     """
     current_app.extensions["limiter"].admit(session["owner"], request.remote_addr, take_stream=False)
     try:
-        exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key)
+        exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices)
     except AlreadySent as sent:
         return already_sent(sent.conversation_id)
     app = current_app._get_current_object()
@@ -171,10 +198,14 @@ def owned_answer_or_404(answer_id):
 
 
 def finished_answer(app, answer_id):
-    """A loader of `answer_id` as it ended, for the stream's last event."""
+    """A loader of `answer_id` as it ended, for the stream's last event; one
+    with a price also brings its conversation's new total."""
     def load():
         with session_for(app) as db:
-            return db.get(Message, answer_id)
+            message = db.get(Message, answer_id)
+            if message is not None and answer_cost(message):
+                message.conversation_total = conversation_cost(message.conversation.messages)
+            return message
     return load
 
 
@@ -216,9 +247,10 @@ def answer_typed_message(conversation_id, mode, send_key=None):
     draft = request.form.get("message", "")
     try:
         text = check_message(draft, current_app.config["CHAT"].max_message_chars)
+        choices = choices_from_form(request.form, new_conversation=not conversation_id)
     except BadInput as error:
         return refuse(error, conversation_id, draft)
-    return answer(conversation_id, text, mode, send_key)
+    return answer(conversation_id, text, mode, send_key, choices)
 
 
 @bp.post("/messages")
@@ -234,7 +266,9 @@ def edit_last(conversation_id):
 @bp.post("/c/<conversation_id>/regenerate")
 def regenerate(conversation_id):
     try:
-        return answer(conversation_id, None, REDO_ANSWER)
+        return answer(conversation_id, None, REDO_ANSWER, choices=choices_from_form(request.form, False))
+    except BadInput as error:
+        return refuse(error, conversation_id, "")
     except NothingToRedo as error:
         return refuse(BadInput(400, str(error)), conversation_id, "")
 
@@ -252,6 +286,20 @@ def stop_answer(answer_id):
         url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
         return redirect(f"{url}#m-{answer_id}", code=303)
     return render_template("_stopped.html")
+
+
+@bp.post("/c/<conversation_id>/instructions")
+def change_instructions(conversation_id):
+    """The conversation's instructions for its next answers (not a turn: the
+    transcript does not change)."""
+    try:
+        instructions = check_instructions(request.form.get("instructions", ""))
+    except BadInput as error:
+        return refuse(error, conversation_id, "")
+    with session_for(current_app) as db:
+        conversation = owned_conversation(db, conversation_id)
+        queries.change_settings(db, conversation, conversation.model, instructions)
+    return redirect(url_for("chat.show_conversation", conversation_id=conversation_id), code=303)
 
 
 @bp.post("/c/<conversation_id>/rename")

@@ -13,7 +13,7 @@ from app.web.message_input import MAX_BODY_BYTES
 
 # Werkzeug's texts speak to developers; these to the person.
 PLAIN_WORDS = {
-    404: "There is nothing here: this page or conversation does not exist, or it belongs to another browser.",
+    404: "There is nothing here: this page or conversation does not exist, or it belongs to another browser or person.",
     405: "That address does not take this kind of request.",
     413: f"The request is too large: the limit is {MAX_BODY_BYTES // 1024:,} KiB.",
 }

@@ -63,9 +63,13 @@ from google.cloud.aiplatform_v1beta1.types import (
     Content,
     GenerateContentRequest,
     GenerateContentResponse,
+    GroundingChunk,
+    GroundingMetadata,
+    GroundingSupport,
     HarmCategory,
     Part,
     SafetyRating,
+    Segment,
 )
 from google.protobuf import json_format
 
@@ -139,6 +143,11 @@ class Script:
                      "PROHIBITED_CONTENT", ...): the answer is one response
                      without candidates, carrying prompt_feedback, as Vertex
                      answers a blocked prompt
+    grounding        Google Search grounding on the last response, as Vertex
+                     sends it: {"sources": [(uri, title)], "supports":
+                     [(segment text, [source indices])], "queries": [...]};
+                     each segment is found in the answer's text and its
+                     start/end given in UTF-8 bytes, as Vertex counts them
     usage            (prompt, candidates or None for len(pieces), thoughts)
                      token counts, as usage_metadata on the last response;
                      None: no usage
@@ -162,6 +171,7 @@ class Script:
 
     pieces: list = field(default_factory=lambda: ["Hello", ", ", "world"])
     thoughts: list = field(default_factory=list)
+    grounding: dict | None = None
     delay: float = 0.0
     finish_reason: str | None = "STOP"
     blocked_category: str | None = None
@@ -246,6 +256,8 @@ def build_responses(script, model_id):
     if script.blocked_category:
         categories = dict.fromkeys((*_RATED_CATEGORIES, script.blocked_category))
         last.safety_ratings = [_rating(name, blocked=name == script.blocked_category) for name in categories]
+    if script.grounding:
+        last.grounding_metadata = _grounding_metadata(script.grounding, "".join(script.pieces))
     responses = [GenerateContentResponse(candidates=[candidate], **common) for candidate in candidates]
     if script.usage:
         # Vertex sends the counts for the whole answer on its last chunk.
@@ -256,6 +268,27 @@ def build_responses(script, model_id):
             total_token_count=prompt_tokens + answer_tokens + thought_tokens,
         )
     return responses
+
+
+def _grounding_metadata(grounding, answer):
+    """GroundingMetadata whose supports point at their segments in `answer` by
+    UTF-8 byte offsets (Vertex leaves a 0 start out, as proto3 does)."""
+    supports = []
+    for segment_text, indices in grounding.get("supports", []):
+        start = answer.index(segment_text)
+        start_byte = len(answer[:start].encode("utf-8"))
+        supports.append(GroundingSupport(
+            segment=Segment(start_index=start_byte, end_index=start_byte + len(segment_text.encode("utf-8")),
+                            text=segment_text),
+            grounding_chunk_indices=list(indices),
+            confidence_scores=[0.9] * len(indices),
+        ))
+    return GroundingMetadata(
+        web_search_queries=list(grounding.get("queries", [])),
+        grounding_chunks=[GroundingChunk(web=GroundingChunk.Web(uri=uri, title=title))
+                          for uri, title in grounding.get("sources", [])],
+        grounding_supports=supports,
+    )
 
 
 def _rating(category, blocked):

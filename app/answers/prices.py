@@ -1,0 +1,71 @@
+"""What an answer cost, estimated from its tokens and a price table.
+
+Prices are Vertex AI's list prices in USD, standard (not batch, not cached)
+usage, from https://cloud.google.com/vertex-ai/generative-ai/pricing as
+published for the Gemini 2.5 models (checked against the table on
+2026-12-01): per 1M tokens of input and of output, and per 1,000 grounded
+prompts for Grounding with Google Search (the free daily allowance is not
+counted). Gemini 2.5 Pro costs more for prompts over 200K tokens. Thinking
+tokens are billed as output. An operator with other prices (another region,
+a discount, a newer model) sets CHAT_PRICES, which replaces entries by model.
+
+It is an estimate: the page and the API say so.
+"""
+
+from dataclasses import dataclass
+
+SOURCE = "https://cloud.google.com/vertex-ai/generative-ai/pricing"
+LONG_PROMPT_TOKENS = 200_000
+
+PRICES = {
+    "gemini-2.5-pro": {"input": 1.25, "output": 10.00, "search": 35.00},
+    "gemini-2.5-flash": {"input": 0.30, "output": 2.50, "search": 35.00},
+    "gemini-2.5-flash-lite": {"input": 0.10, "output": 0.40, "search": 35.00},
+}
+# Prompts over LONG_PROMPT_TOKENS, where the price differs.
+LONG_PROMPT_PRICES = {
+    "gemini-2.5-pro": {"input": 2.50, "output": 15.00, "search": 35.00},
+}
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    prices: dict
+    long_prompt_prices: dict
+
+    @classmethod
+    def from_config(cls, config):
+        """The built-in table with CHAT_PRICES' entries in place of its own (an
+        operator's price holds for every prompt length)."""
+        overrides = dict(config.prices)
+        long_prices = {model: entry for model, entry in LONG_PROMPT_PRICES.items() if model not in overrides}
+        return cls({**PRICES, **overrides}, long_prices)
+
+    def estimate(self, model_name, usage, grounded=False):
+        """USD for one answer, or None when its model's price or its tokens are unknown."""
+        if usage is None:
+            return None
+        prices = self.prices.get(model_name)
+        if usage.input_tokens > LONG_PROMPT_TOKENS:
+            prices = self.long_prompt_prices.get(model_name, prices)
+        if prices is None:
+            return None
+        output = usage.output_tokens + (usage.reasoning_tokens or 0)
+        cost = (usage.input_tokens * prices.get("input", 0) + output * prices.get("output", 0)) / 1_000_000
+        if grounded:
+            cost += prices.get("search", 0) / 1000
+        return cost
+
+
+def model_name_of(label):
+    """The model's name in an answer's label ("Gemini · gemini-2.5-pro")."""
+    return label.rpartition(" · ")[2]
+
+
+def format_usd(cost):
+    """$0.00042, $0.0123, $1.25: enough digits to see a cheap answer's cost."""
+    if cost >= 1:
+        return f"${cost:,.2f}"
+    if cost >= 0.01:
+        return f"${cost:.3f}"
+    return f"${cost:.6f}".rstrip("0").rstrip(".") if cost > 0 else "$0"

@@ -1,0 +1,23 @@
+"""Who may use the app once a provider or proxy has said who they are:
+CHAT_ALLOWED_EMAILS and CHAT_ALLOWED_EMAIL_DOMAINS (both empty: everyone)."""
+
+
+def is_allowed(email, config):
+    """`email` (None if the person has none, or an unverified one) is listed,
+    or its domain is; a domain does not take its subdomains."""
+    if not config.allowed_emails and not config.allowed_email_domains:
+        return True
+    if not email:
+        return False
+    email = email.strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not (local and at and domain):
+        return False  # no address at all (a proxy's user name)
+    return email in config.allowed_emails or domain in config.allowed_email_domains
+
+
+def not_allowed_message(who):
+    return (
+        f"You are signed in as {who}, but this chat is open only to the people its operator allows. "
+        "Ask them to add you (CHAT_ALLOWED_EMAILS or CHAT_ALLOWED_EMAIL_DOMAINS), or sign in with another account."
+    )

@@ -1,0 +1,68 @@
+"""Before any page request (CHAT_AUTH=oidc or proxy): who the person is, and
+their owner id in the session, where the page's views find their owner.
+
+The page's views read `session["owner"]` in every mode, so they never branch
+on the mode: here it becomes the signed-in person's owner, looked up on every
+request (so that a sign-out or a removal ends it at once). A browser's
+anonymous owner from before is kept aside for the claim offer (account.py).
+"""
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from app.auth.allow_lists import is_allowed, not_allowed_message
+from app.auth.people import is_anonymous_owner, owner_of, shown_name
+from app.auth.proxy import person_from_proxy
+from app.auth.sessions import ANONYMOUS_OWNER, signed_in_person
+from app.operations import log_context
+from app.storage.engine import session_for
+from app.web.refusals import refusal_response
+
+# The page, and the signed-in person's own forms (claims, sign-out).
+GATED_BLUEPRINTS = frozenset({"chat", "account"})
+
+SIGNED_OUT = "You are not signed in (or your session ended), so nothing was done. Reload the page to sign in."
+NO_PROXY_PERSON = (
+    "This chat is for the people its sign-in proxy lets through, and this request came without one: "
+    "it did not pass through the proxy, or the proxy did not say who you are ({header}). "
+    "Open the chat at its usual address; if this goes on, tell its operator."
+)
+
+
+def current_person(config):
+    with session_for(current_app) as db:
+        if config.auth == "proxy":
+            return person_from_proxy(db, config)
+        return signed_in_person(db)
+
+
+def require_person():
+    if request.blueprint not in GATED_BLUEPRINTS:
+        return None
+    config = current_app.config["CHAT"]
+    person = current_person(config)
+    if person is None:
+        return sign_in_needed(config)
+    if config.auth == "proxy" and not is_allowed(person.email, config):
+        return refusal_response(403, not_allowed_message(shown_name(person)), heading="Not allowed here")
+    g.person = person
+    owner = owner_of(person)
+    if session.get("owner") != owner:
+        # The first request behind the proxy (a sign-in with a provider sets
+        # the owner itself): keep the browser's anonymous owner for the offer.
+        previous = session.get("owner")
+        if is_anonymous_owner(previous) and ANONYMOUS_OWNER not in session:
+            session[ANONYMOUS_OWNER] = previous
+        session["owner"] = owner
+        session.permanent = True
+    log_context.bind(owner=log_context.owner_hash(owner))
+    return None
+
+
+def sign_in_needed(config):
+    if config.auth == "proxy":
+        return refusal_response(401, NO_PROXY_PERSON.format(header=config.auth_header), heading="Not signed in")
+    # A person opening a page goes to sign in and comes back to it; a
+    # request of the page's own (htmx, a stream, a form) is told why.
+    if request.method == "GET" and request.headers.get("HX-Request") != "true":
+        return redirect(url_for("sign_in.sign_in_page", next=request.full_path.rstrip("?")), code=303)
+    return refusal_response(401, SIGNED_OUT, heading="Not signed in")

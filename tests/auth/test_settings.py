@@ -1,0 +1,60 @@
+"""The sign-in settings: each mode refuses to start without what it needs,
+and the allow-lists."""
+
+import pytest
+
+from app.auth.allow_lists import is_allowed
+from app.config import Config, ConfigError, load_config
+
+BASE = {"SECRET_KEY": "x" * 32, "CHAT_PROVIDER": "fake"}
+
+
+def config_of(**env):
+    return load_config({**BASE, **env})
+
+
+def test_none_is_the_default():
+    assert config_of().auth == "none"
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"CHAT_AUTH": "ldap"}, "none, oidc or proxy"),
+    ({"CHAT_AUTH": "oidc"}, "CHAT_OIDC_ISSUER"),
+    ({"CHAT_AUTH": "oidc", "CHAT_OIDC_ISSUER": "http://idp.example.com", "CHAT_OIDC_CLIENT_ID": "c"}, "https://"),
+    ({"CHAT_AUTH": "oidc", "CHAT_OIDC_ISSUER": "https://idp.example.com", "CHAT_OIDC_CLIENT_ID": "c",
+      "CHAT_OIDC_SCOPES": "email"}, "openid"),
+    ({"CHAT_AUTH": "proxy", "CHAT_PROXY_HOPS": "1"}, "CHAT_AUTH_HEADER"),
+    ({"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email"}, "CHAT_PROXY_HOPS"),
+    ({"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email", "CHAT_PROXY_HOPS": "1",
+      "CHAT_AUTH_PROXY_ADDRESSES": "nginx"}, "not an address"),
+    ({"CHAT_ALLOWED_EMAILS": "a@example.com"}, "CHAT_AUTH=oidc or proxy"),
+    ({"CHAT_API_KEYS": "k1=alice@example.com"}, "key=email"),
+])
+def test_a_mode_without_what_it_needs_stops_start_up(env, says):
+    with pytest.raises(ConfigError, match=says):
+        config_of(**env)
+
+
+def test_settings_are_read_and_normalised():
+    config = config_of(CHAT_AUTH="OIDC", CHAT_OIDC_ISSUER="https://idp.example.com/realms/team/",
+                       CHAT_OIDC_CLIENT_ID="chat", CHAT_ALLOWED_EMAIL_DOMAINS="@Example.com, example.org",
+                       CHAT_ALLOWED_EMAILS="Ann@Elsewhere.net")
+    assert config.auth == "oidc" and config.oidc_issuer == "https://idp.example.com/realms/team"
+    assert config.allowed_email_domains == ("example.com", "example.org")
+    assert config.allowed_emails == ("ann@elsewhere.net",)
+    local = config_of(CHAT_AUTH="oidc", CHAT_OIDC_ISSUER="http://localhost:9400", CHAT_OIDC_CLIENT_ID="c")
+    assert local.oidc_issuer == "http://localhost:9400", "plain http only to this machine"
+
+
+@pytest.mark.parametrize("email, allowed", [
+    ("ann@example.com", True), ("ANN@Example.COM", True), ("bob@example.org", True),
+    ("carl@sub.example.com", False), ("dan@example.com.evil.net", False), ("eve@evil.net", False),
+    ("example.com", False), (None, False), ("", False),
+])
+def test_the_allow_lists(email, allowed):
+    config = Config(allowed_email_domains=("example.com",), allowed_emails=("bob@example.org",))
+    assert is_allowed(email, config) is allowed
+
+
+def test_without_allow_lists_everyone_the_provider_signs_in_may_use_it():
+    assert is_allowed(None, Config()) and is_allowed("anyone@anywhere.net", Config())
