@@ -169,14 +169,15 @@ def _model_request(app, answer_id):
     config = app.config["CHAT"]
     models = app.extensions["models"]
     with app.extensions["db_engine"].connect() as connection:
-        owner, conversation_id, request_id = queries.answer_conversation(connection, answer_id)
-        model_label, search, instructions = queries.answer_request(connection, answer_id)
+        asked = queries.answer_request(connection, answer_id)
         turns = queries.turns_before(connection, answer_id)
     # The task's log lines name the request that asked for the answer.
-    log_fields = dict(request_id=request_id, owner=log_context.owner_hash(owner), conversation_id=conversation_id,
-                      answer_id=answer_id)
-    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
-    return owner, ModelRequest(models.get(models.name_for_label(model_label)), messages, search), log_fields
+    log_fields = dict(request_id=asked.request_id, owner=log_context.owner_hash(asked.owner_id),
+                      conversation_id=asked.conversation_id, answer_id=answer_id)
+    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars),
+                                asked.instructions)
+    model = models.get(models.name_for_label(asked.model_label))
+    return asked.owner_id, ModelRequest(model, messages, asked.search), log_fields
 
 
 def _generate(app, live, asked, release, tasks, log_fields):

@@ -17,7 +17,9 @@ class ModelChoices:
         self._config = config
         self.names = config.model_choices
         self.default = config.model
-        self._labels = {describe_model(replace(config, model=name)): name for name in self.names}
+        # Made once: every new answer is saved with its label.
+        self._label_of = {name: describe_model(replace(config, model=name)) for name in self.names}
+        self._name_of = {label: name for name, label in self._label_of.items()}
         self._fixed = chat_model  # tests: one model plays every name
         self._built = {}
         self._lock = threading.Lock()
@@ -28,14 +30,14 @@ class ModelChoices:
         return name in self.names
 
     def label(self, name):
-        return describe_model(replace(self._config, model=self.choose(name)))
+        return self._label_of[self.choose(name)]
 
     def choose(self, name):
         """`name` if it may be chosen, else the default."""
         return name if name in self.names else self.default
 
     def name_for_label(self, label):
-        return self._labels.get(label, self.default)
+        return self._name_of.get(label, self.default)
 
     def get(self, name=None):
         """The chat model called `name` (the default for None or one not allowed)."""

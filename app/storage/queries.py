@@ -1,6 +1,7 @@
 """Conversations and messages: saving turns and loading what the model sees."""
 
 import re
+from typing import NamedTuple
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -188,12 +189,10 @@ def owned_answer(session, owner_id, answer_id):
 
 # Read by every subscription and every answer's start, so on the driver's
 # cursor too (the ORM's loads were a fifth of a worker's CPU in a burst).
-_ANSWER_CONVERSATION = """
-    SELECT c.owner_id, c.id, a.request_id FROM messages a JOIN conversations c ON c.id = a.conversation_id
-    WHERE a.id = :answer_id AND a.role = 'assistant'"""
 _ANSWER_REQUEST = """
-    SELECT a.model, a.search, c.instructions FROM messages a JOIN conversations c ON c.id = a.conversation_id
-    WHERE a.id = :answer_id"""
+    SELECT c.owner_id, c.id, a.request_id, a.model, a.search, c.instructions
+    FROM messages a JOIN conversations c ON c.id = a.conversation_id
+    WHERE a.id = :answer_id AND a.role = 'assistant'"""
 _UNCLAIMED = f"""
     SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
 _TURNS_BEFORE = f"""
@@ -207,25 +206,31 @@ def is_unclaimed(connection, answer_id):
     return bool(driver_sql.rows(connection, _UNCLAIMED, {"answer_id": answer_id}))
 
 
-def answer_conversation(connection, answer_id):
-    """(owner id, conversation id, the id of the request that asked) of answer
-    `answer_id`, or None if there is no such answer."""
-    found = driver_sql.rows(connection, _ANSWER_CONVERSATION, {"answer_id": answer_id})
-    return tuple(found[0]) if found else None
+class AnswerRequest(NamedTuple):
+    """Who asked for an answer and what it asks the model besides the turns."""
+
+    owner_id: str
+    conversation_id: str
+    request_id: str | None
+    model_label: str
+    search: bool
+    instructions: str | None
 
 
 def answer_request(connection, answer_id):
-    """(the answer's model label, whether it searches, its conversation's
-    instructions or None): what it asks the model besides the turns."""
-    model_label, search, instructions = driver_sql.rows(connection, _ANSWER_REQUEST, {"answer_id": answer_id})[0]
-    return model_label, bool(search), instructions
+    """Answer `answer_id`'s AnswerRequest, or None if there is no such answer."""
+    found = driver_sql.rows(connection, _ANSWER_REQUEST, {"answer_id": answer_id})
+    if not found:
+        return None
+    owner_id, conversation_id, request_id, model_label, search, instructions = found[0]
+    return AnswerRequest(owner_id, conversation_id, request_id, model_label, bool(search), instructions)
 
 
 def owned_answer_conversation(connection, owner_id, answer_id):
     """The conversation id of `owner_id`'s answer `answer_id`, or None: someone
     else's is as absent as a missing one."""
-    found = answer_conversation(connection, answer_id)
-    return found[1] if found is not None and found[0] == owner_id else None
+    found = answer_request(connection, answer_id)
+    return found.conversation_id if found is not None and found.owner_id == owner_id else None
 
 
 def answer_progress(session, answer_id):
