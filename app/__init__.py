@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.answers import deadlines
+from app.answers.checkpoints import Checkpoints
 from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
 from app.auth import init_auth
@@ -61,6 +62,8 @@ def create_app(overrides=None, chat_model=None):
     app.extensions["live_answers"] = LiveAnswers()
     app.extensions["metrics"] = build_metrics(config)
     init_db(app)
+    app.extensions["checkpoints"] = Checkpoints(app.extensions["db_engine"], app.extensions["live_answers"],
+                                                config.checkpoint_seconds)
     app.extensions["limiter"] = build_limiter(config, app.extensions["db_engine"], app.instance_path)
 
     app.add_template_filter(answer_html)

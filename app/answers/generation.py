@@ -6,14 +6,14 @@ sent. The first process that needs it generated claims it in the database
 process's memory; or the process that took the message, if nobody has
 subscribed after CLAIM_GRACE_SECONDS) and runs the reply pipeline on a
 task of its own: pieces go to the answer's live log (app/answers/live.py),
-a checkpoint goes to the database every CHAT_CHECKPOINT_SECONDS, and the
-outcome at the end. Leaving the page, reloading or a second tab change
+the process's checkpoints save it to the database every
+CHAT_CHECKPOINT_SECONDS (app/answers/checkpoints.py), and the outcome at
+the end. Leaving the page, reloading or a second tab change
 nothing here.
 
 Stop is a flag in the database that any process can set: a checkpoint that
-finds the answer no longer streaming stops the model. The pipeline wakes at
-least every checkpoint period, even while the model is silent, so Stop takes
-effect within that time. A generator that dies stops checkpointing, and the
+finds the answer no longer streaming stops the model, even while the model
+is silent, so Stop takes effect within a checkpoint period. A generator that dies stops checkpointing, and the
 next subscriber that follows the answer from the database marks it
 interrupted (`reap_if_abandoned`).
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.answers.model_history import bound_turns, to_chat_messages
-from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, request_stop, stream_reply
+from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.providers.thought import Thought
 from app.operations import log_context
 from app.storage import answer_notices, queries
@@ -119,6 +119,7 @@ def claim_and_generate(app, answer_id):
         if not queries.claim_answer(connection, answer_id, generator_id(), utcnow()):
             return None
     live = live_answers.register(answer_id)
+    app.extensions["checkpoints"].ensure_running()
     try:
         owner, asked, log_fields = _model_request(app, answer_id)
         release = app.extensions["limiter"].hold_stream(owner)
@@ -204,44 +205,30 @@ def _generate(app, live, asked, release, tasks, log_fields):
             "first_piece_seconds": finished.first_piece_seconds, "seconds": round(finished.seconds, 3),
         })
 
-    # The pipeline wakes at least once a checkpoint period (a heartbeat), so a
-    # Stop from another process is seen while the model is silent too.
+    # Checkpoints are the process's task (app/answers/checkpoints.py), which
+    # also ends this answer (request_stop) when any process stopped it.
     events = stream_reply(
-        asked.model, asked.messages, config.checkpoint_seconds, on_finish=save_finished,
+        asked.model, asked.messages, config.heartbeat_seconds, on_finish=save_finished,
         stop_key=answer_id, limits=UpstreamLimits.from_config(config), metrics=app.extensions["metrics"],
         search=asked.search,
     )
-    parts, saved_at = [], time.monotonic()
     try:
         for event in events:
             if isinstance(event, Piece):
-                parts.append(event.text)
                 live.append(event.text)
             elif isinstance(event, Thought):
                 live.append_thought(event.text)
             elif isinstance(event, Finished):
                 live.finish(event)
-                continue
-            if time.monotonic() - saved_at >= config.checkpoint_seconds or isinstance(event, Heartbeat):
-                saved_at = time.monotonic()
-                _checkpoint(engine, answer_id, "".join(parts), live.thoughts)
-    except Exception:  # noqa: BLE001 - the pipeline saved the outcome; this is the checkpoint failing
-        log.exception("answer %s: checkpoint failed", answer_id)
+    except Exception:  # noqa: BLE001 - saving its end failed: the followers must still hear of it
+        log.exception("answer %s: saving failed", answer_id)
         events.close()
         if live.finished is None:
-            live.finish(Finished("".join(parts), "error", "The answer could not be saved. Please try again."))
+            live.finish(Finished(live.text, "error", "The answer could not be saved. Please try again."))
     finally:
         app.extensions["live_answers"].forget(answer_id)
         release()
         tasks.done(threading.current_thread())
-
-
-def _checkpoint(engine, answer_id, text, thoughts):
-    with engine.begin() as connection:
-        still_streaming = queries.save_partial(connection, answer_id, text, utcnow(), thoughts)
-        answer_notices.announce(connection, answer_id)
-    if not still_streaming:  # stopped (or deleted) by a request in any process
-        request_stop(answer_id)
 
 
 def reap_if_abandoned(app, answer_id, progress):

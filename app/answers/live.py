@@ -144,6 +144,10 @@ class LiveAnswers:
     def find(self, answer_id):
         return self._live.get(answer_id)
 
+    def all(self):
+        with self._lock:
+            return list(self._live.values())
+
     def forget(self, answer_id):
         with self._lock:
             self._live.pop(answer_id, None)

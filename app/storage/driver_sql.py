@@ -47,11 +47,23 @@ def run(connection, sql, params):
     return None if row is None else row[0]
 
 
-def rows(connection, sql, params):
-    """Every row `sql` returns, as tuples (a read; no transaction needed)."""
+def run_many(connection, sql, params_list):
+    """Run `sql` once for each of `params_list` (a write, in a transaction)."""
+    assert connection.in_transaction(), "driver_sql.run_many needs a transaction"
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(_for_driver(sql, connection.dialect.name), params)
+        cursor.executemany(_for_driver(sql, connection.dialect.name), params_list)
+    finally:
+        cursor.close()
+
+
+def rows(connection, sql, params, cached=True):
+    """Every row `sql` returns, as tuples (a read; no transaction needed).
+    `cached=False`: SQL made for this call, without parameters (kept out of
+    the cache of rewritten statements)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_for_driver(sql, connection.dialect.name) if cached else sql, params)
         return cursor.fetchall()
     finally:
         cursor.close()

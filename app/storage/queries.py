@@ -75,12 +75,6 @@ _INSERT_MESSAGE = """
                           search)
     VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key, :search)
     RETURNING id"""
-# A checkpoint also shows that the generator is alive, and finds out whether
-# the answer is still streaming: a Stop from any process ends that.
-_SAVE_PARTIAL = f"""
-    UPDATE messages SET content = :content, thoughts = :thoughts, alive_at = :now
-    WHERE id = :answer_id AND outcome = '{STREAMING}'
-    RETURNING id"""
 _CLAIM_ANSWER = f"""
     UPDATE messages SET generator = :generator, alive_at = :now
     WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL
@@ -152,14 +146,28 @@ def conversation_of_send_key(session, owner_id, send_key):
     )
 
 
-def save_partial(connection, answer_id, text, now, thoughts=""):
-    """A checkpoint of an answer still streaming (its text and thoughts so
-    far): a killed worker loses at most what came since the last one. False if
-    the answer is no longer streaming (stopped, reaped or deleted).
-    `connection`: a Core connection in a transaction."""
-    params = {"answer_id": answer_id, "content": storable(text), "thoughts": storable(thoughts) or None,
-              "now": driver_sql.timestamp(connection, now)}
-    return driver_sql.run(connection, _SAVE_PARTIAL, params) is not None
+# A checkpoint also shows that the generator is alive, and finds out whether
+# the answer is still streaming: a Stop from any process ends that.
+_SAVE_PARTIALS = f"""
+    UPDATE messages SET content = :content, thoughts = :thoughts, alive_at = :now
+    WHERE id = :answer_id AND outcome = '{STREAMING}'"""
+
+
+def save_partials(connection, answers, now):
+    """Checkpoints of several answers at once: `answers` are (id, text so far,
+    thoughts so far). Returns the ids still streaming (the others were stopped,
+    reaped or deleted). `connection`: a Core connection in a transaction."""
+    stamp = driver_sql.timestamp(connection, now)
+    driver_sql.run_many(connection, _SAVE_PARTIALS, [
+        {"answer_id": answer_id, "content": storable(text), "thoughts": storable(thoughts) or None, "now": stamp}
+        for answer_id, text, thoughts in answers
+    ])
+    # Whole numbers of our own, written into the statement: no parameter
+    # list whose length changes with every call.
+    ids = ",".join(str(int(answer_id)) for answer_id, _text, _thoughts in answers)
+    found = driver_sql.rows(connection, f"SELECT id FROM messages WHERE outcome = '{STREAMING}' AND id IN ({ids})",
+                            (), cached=False)
+    return {row[0] for row in found}
 
 
 def claim_answer(connection, answer_id, generator, now):
