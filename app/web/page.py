@@ -30,7 +30,6 @@ from app.rendering.page_events import subscriber_events
 from app.rendering.progressive import progressive_document
 from app.storage import queries
 from app.storage.engine import session_for
-from app.storage.models import Message
 from app.web.costs import answer_cost, conversation_cost
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
@@ -201,11 +200,12 @@ def finished_answer(app, answer_id):
     """A loader of `answer_id` as it ended, for the stream's last event; one
     with a price also brings its conversation's new total."""
     def load():
-        with session_for(app) as db:
-            message = db.get(Message, answer_id)
-            if message is not None and answer_cost(message):
-                message.conversation_total = conversation_cost(message.conversation.messages)
-            return message
+        with app.extensions["db_engine"].connect() as connection:
+            message = queries.shown_message(connection, answer_id)
+        if message is not None and answer_cost(message):
+            with session_for(app) as db:
+                message.conversation_total = conversation_cost(queries.conversation_answers(db, message.conversation_id))
+        return message
     return load
 
 
