@@ -293,9 +293,8 @@ def turns_before(connection, answer_id):
     return turns
 
 
-def change_settings(session, conversation, model, instructions):
-    """A conversation's model and instructions for its next answers."""
-    conversation.model = model
+def change_instructions(session, conversation, instructions):
+    """A conversation's instructions for its next answers ("" for none)."""
     conversation.instructions = storable(instructions) or None
     session.commit()
 

@@ -46,11 +46,12 @@ from app.answers.exchanges import AnswerChoices, ConversationNotFound, begin_exc
 from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
-from app.answers.prices import PriceTable, model_name_of
+from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, key_people
 from app.storage import queries
+from app.web.costs import price_table
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
 from app.web.message_input import (
@@ -241,7 +242,6 @@ def chat():
     events, ids = start_reply()
     finished = next(e for e in events if isinstance(e, Finished))
     model_name = model_name_of(ids["model"])
-    prices = PriceTable.from_config(current_app.config["CHAT"])
     body = {
         "reply": finished.text,
         "outcome": finished.outcome,
@@ -249,7 +249,7 @@ def chat():
         "usage": finished.usage.as_dict() if finished.usage else None,
         "thinking": finished.thoughts or None,
         "citations": finished.grounding.citations() if finished.grounding else [],
-        "cost": prices.estimate(model_name, finished.usage, grounded=bool(finished.grounding)),
+        "cost": price_table().estimate(model_name, finished.usage, grounded=bool(finished.grounding)),
         **ids,
         "model": model_name,
     }

@@ -22,8 +22,8 @@ from app.answers.exchanges import (
     NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, AnswerChoices, ConversationNotFound, NothingToRedo,
     begin_exchange,
 )
-from app.answers.prices import model_name_of
 from app.answers.generation import claim_and_generate, generate_unless_claimed
+from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
 from app.rendering.page_events import subscriber_events
@@ -118,13 +118,12 @@ def show_conversation(conversation_id):
 def choices_from_form(form, new_conversation):
     """The model, search and (for a new conversation) instructions the form
     asks for, or BadInput."""
-    config = current_app.config["CHAT"]
     model = check_model(form.get("model") or None, current_app.extensions["models"].names)
     instructions = None
     if new_conversation and "instructions" in form:
         instructions = check_instructions(form["instructions"])
-    return AnswerChoices(model=model, search=form.get("search") in ("1", "on") and config.search != "off",
-                         instructions=instructions)
+    # CHAT_SEARCH has the last word (exchanges.search_allowed).
+    return AnswerChoices(model=model, search=form.get("search") in ("1", "on"), instructions=instructions)
 
 
 def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
@@ -298,7 +297,7 @@ def change_instructions(conversation_id):
         return refuse(error, conversation_id, "")
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id)
-        queries.change_settings(db, conversation, conversation.model, instructions)
+        queries.change_instructions(db, conversation, instructions)
     return redirect(url_for("chat.show_conversation", conversation_id=conversation_id), code=303)
 
 
