@@ -18,6 +18,7 @@ next subscriber that follows the answer from the database marks it
 interrupted (`reap_if_abandoned`).
 """
 
+import collections
 import logging
 import os
 import secrets
@@ -52,11 +53,41 @@ _process_id = None
 class AnswerTasks:
     """The answers an app is generating, and its pending claims: what a
     worker that is shutting down waits for (gunicorn.conf.py's worker_exit),
-    and what a test's app ends before its database goes."""
+    and what a test's app ends before its database goes.
+
+    Pending claims wait in one queue, run in order by one sweeper thread per
+    process while there are any: a timer thread per message cost 2 % of a
+    worker's CPU in a burst of 1,000 (docs/benchmarks.md)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._running = set()
+        self._pending = collections.deque()  # (time.monotonic() when due, claim); due in the order added
+        self._sweeper = None
+
+    def claim_later(self, seconds, claim):
+        """Call `claim()` in `seconds` (on the sweeper thread), unless `wait` cancels it first."""
+        with self._lock:
+            self._pending.append((time.monotonic() + seconds, claim))
+            if self._sweeper is not None:
+                return
+            self._sweeper = threading.Thread(target=self._sweep, name="pending-claims", daemon=True)
+        self._sweeper.start()
+
+    def _sweep(self):
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._sweeper = None
+                    return
+                due, claim = self._pending[0]
+                is_due = due <= time.monotonic()
+                if is_due:
+                    self._pending.popleft()
+            if is_due:
+                claim()
+            else:
+                time.sleep(due - time.monotonic())
 
     def start(self, thread):
         with self._lock:
@@ -72,10 +103,13 @@ class AnswerTasks:
         being generated; True if none is left."""
         deadline = time.monotonic() + timeout
         with self._lock:
+            self._pending.clear()
+            sweeper = self._sweeper
+        if sweeper is not None:  # a claim it is making may start one more answer
+            sweeper.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
             running = list(self._running)
         for task in running:
-            if isinstance(task, threading.Timer):
-                task.cancel()
             task.join(max(0.0, deadline - time.monotonic()))
         return not any(task.is_alive() for task in running)
 
@@ -136,7 +170,6 @@ def claim_and_generate(app, answer_id):
 
 def generate_unless_claimed(app, answer_id):
     """Generate `answer_id` here if no process has claimed it CLAIM_GRACE_SECONDS from now."""
-    tasks = app.extensions["answer_tasks"]
 
     def claim_if_still_waiting():
         try:
@@ -147,12 +180,8 @@ def generate_unless_claimed(app, answer_id):
                 claim_and_generate(app, answer_id)
         except Exception:  # noqa: BLE001 - logged; a subscriber or the reaper takes over
             log.exception("could not start answer %s", answer_id)
-        finally:
-            tasks.done(timer)
 
-    timer = threading.Timer(CLAIM_GRACE_SECONDS, claim_if_still_waiting)
-    timer.daemon = True
-    tasks.start(timer)
+    app.extensions["answer_tasks"].claim_later(CLAIM_GRACE_SECONDS, claim_if_still_waiting)
 
 
 @dataclass(frozen=True)
