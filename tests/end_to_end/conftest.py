@@ -86,3 +86,12 @@ def answer_lengths_while_streaming(page, timeout=15):
 def send(page, text):
     page.fill("#message", text)
     page.keyboard.press("Enter")
+
+
+def gemini_env(standin, **settings):
+    """The environment of an app on Gemini pointed at `standin` (a
+    tests/providers/vertex_standin.VertexStandIn), plus `settings`."""
+    return {
+        "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project",
+        "CHAT_VERTEX_TRANSPORT": standin.transport, "CHAT_VERTEX_BASE_URL": standin.base_url, **settings,
+    }

@@ -7,7 +7,7 @@ finished answer shows what it cost."""
 import pytest
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import send, watched_page
+from tests.end_to_end.conftest import gemini_env, send, watched_page
 from tests.providers.vertex_standin import Script, VertexStandIn
 
 TIMEOUT_MS = 30000
@@ -21,10 +21,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, standin):
-    env = {
-        "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project", "CHAT_MODEL": "gemini-2.5-flash",
-        "CHAT_VERTEX_TRANSPORT": "grpc", "CHAT_VERTEX_BASE_URL": standin.base_url,
-    }
+    env = gemini_env(standin, CHAT_MODEL="gemini-2.5-flash")
     with gunicorn(tmp_path_factory.mktemp("gemini"), env) as (base, _log, _process):
         yield base
 

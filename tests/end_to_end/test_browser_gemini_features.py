@@ -9,7 +9,7 @@ conversation show an estimated cost; axe-core finds nothing serious."""
 import pytest
 
 from deploy.stack import gunicorn
-from tests.end_to_end.conftest import ARTIFACTS, watched_page
+from tests.end_to_end.conftest import ARTIFACTS, gemini_env, watched_page
 from tests.end_to_end.test_accessibility import AXE, assert_no_blocking, axe
 from tests.providers.vertex_standin import Script, VertexStandIn
 
@@ -35,11 +35,7 @@ def standin():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, standin):
-    env = {
-        "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project", "CHAT_MODELS": MODELS,
-        "CHAT_VERTEX_TRANSPORT": "grpc", "CHAT_VERTEX_BASE_URL": standin.base_url, "CHAT_SEARCH": "optional",
-        "CHAT_SYSTEM_PROMPT": "Answer briefly.",
-    }
+    env = gemini_env(standin, CHAT_MODELS=MODELS, CHAT_SEARCH="optional", CHAT_SYSTEM_PROMPT="Answer briefly.")
     with gunicorn(tmp_path_factory.mktemp("gemini-features"), env) as (base, _log, _process):
         yield base
 

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
+from tests.end_to_end.conftest import gemini_env
 from tests.providers.vertex_standin import VertexStandIn
 
 SEE_THE_CLIENT_GO = 20
@@ -22,11 +23,7 @@ TIMED_OUT = "The model took too long to answer. Please try again."
 @pytest.fixture(scope="module", params=["grpc", "rest"])
 def stack(request, tmp_path_factory):
     with VertexStandIn(transport=request.param) as standin:
-        env = {
-            "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project",
-            "CHAT_VERTEX_TRANSPORT": request.param, "CHAT_VERTEX_BASE_URL": standin.base_url,
-            "CHAT_STALL_TIMEOUT": "1", "CHAT_UPSTREAM_RETRIES": "0",
-        }
+        env = gemini_env(standin, CHAT_STALL_TIMEOUT="1", CHAT_UPSTREAM_RETRIES="0")
         with gunicorn(tmp_path_factory.mktemp(f"gemini-{request.param}"), env) as (base, _log, _process):
             yield base, standin
 

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.stack import gunicorn
 from tests.conftest import page_session, start_answer
+from tests.end_to_end.conftest import gemini_env
 from tests.providers.vertex_standin import Script, VertexStandIn
 
 SLOW = dict(pieces=[f"p{i} " for i in range(20)], delay=0.05)
@@ -24,11 +25,10 @@ SLOW = dict(pieces=[f"p{i} " for i in range(20)], delay=0.05)
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("operations")
     with VertexStandIn(transport="grpc") as standin:
-        env = {
-            "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project", "CHAT_MODEL": "gemini-2.5-flash",
-            "CHAT_VERTEX_BASE_URL": standin.base_url, "GUNICORN_WORKERS": "2", "CHAT_METRICS": "1",
-            "CHAT_LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
-        }
+        env = gemini_env(
+            standin, CHAT_MODEL="gemini-2.5-flash", GUNICORN_WORKERS="2", CHAT_METRICS="1", CHAT_LOG_FORMAT="json",
+            PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"),
+        )
         with gunicorn(tmp, env) as (base, log_path, _process):
             yield base, standin, log_path, tmp / "metrics"
 
