@@ -13,9 +13,9 @@ nothing here.
 
 Stop is a flag in the database that any process can set: a checkpoint that
 finds the answer no longer streaming stops the model, even while the model
-is silent, so Stop takes effect within a checkpoint period. A generator that dies stops checkpointing, and the
-next subscriber that follows the answer from the database marks it
-interrupted (`reap_if_abandoned`).
+is silent, so Stop takes effect within a checkpoint period. A generator that
+dies stops checkpointing, and the next subscriber that follows the answer
+from the database marks it interrupted (`reap_if_abandoned`).
 """
 
 import collections
@@ -71,8 +71,9 @@ class AnswerTasks:
             self._pending.append((time.monotonic() + seconds, claim))
             if self._sweeper is not None:
                 return
+            # Started under the lock: `wait` may join it at once.
             self._sweeper = threading.Thread(target=self._sweep, name="pending-claims", daemon=True)
-        self._sweeper.start()
+            self._sweeper.start()
 
     def _sweep(self):
         while True:
