@@ -465,7 +465,7 @@ def profile_run(args, host, port, app, route, n, tag, clients=None):
         out = out_dir / f"{tag}-{route}-n{n}-pid{pid}.txt"
         spies.append((out, subprocess.Popen(
             [args.profile, "record", "--pid", str(pid), "--format", "raw", "--rate", str(args.profile_rate),
-             *(["--native"] if args.profile_native else []),
+             *(["--native"] if args.profile_native else []), *(["--gil"] if args.profile_gil else []),
              "--duration", str(duration), "--nonblocking", "--output", str(out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )))
@@ -652,6 +652,8 @@ def parse_args(argv=None):
     parser.add_argument("--profile-dir", default="bench-profiles")
     parser.add_argument("--profile-rate", type=int, default=100)
     parser.add_argument("--profile-native", action="store_true", help="py-spy --native: C frames too")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="py-spy --gil: only threads holding the GIL, so waits (a lock, the GIL itself) are not counted")
     args = parser.parse_args(argv)
     if args.worker_class == "gthread" and not args.threads:
         args.threads = max(64, -(-max(args.n) // args.workers) + 100)

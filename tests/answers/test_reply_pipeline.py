@@ -47,3 +47,54 @@ def test_an_answer_is_cut_at_its_time_limit_and_keeps_what_it_said():
     assert finished.outcome == "error" and finished.error == TOO_LONG
     assert 0 < len(finished.text) < 200 and finished.text == "".join(e.text for e in events if isinstance(e, Piece))
     assert model.closed.wait(2), "the model stream is closed"
+
+
+class RecordingSink:
+    """What an answer's live log would be sent (app/answers/live.py)."""
+
+    def __init__(self):
+        self.text, self.thoughts = [], []
+
+    def append(self, text):
+        self.text.append(text)
+
+    def append_thought(self, text):
+        self.thoughts.append(text)
+
+
+def test_with_a_sink_the_pieces_go_to_it_and_only_the_end_comes_here():
+    model = ScriptedChatModel(pieces=["a", "b", "c"], delay=0.05)
+    sink = RecordingSink()
+    events = list(stream_reply(model, QUESTION, heartbeat_seconds=None, sink=sink))
+    assert sink.text == ["a", "b", "c"], "each piece, in order, as it came"
+    assert len(events) == 1 and isinstance(events[0], Finished)
+    finished = events[0]
+    assert finished.outcome == COMPLETE and finished.text == "abc" and finished.pieces == 3
+    assert finished.first_piece_seconds is not None
+
+
+def test_a_sink_keeps_the_stall_timeout_while_pieces_keep_coming():
+    # Pieces 0.1 s apart never trip a 0.4 s stall limit, although none of
+    # them passes through the pipeline's own loop.
+    model = ScriptedChatModel(pieces=["a"] * 8, delay=0.1)
+    sink = RecordingSink()
+    events = list(stream_reply(model, QUESTION, None, sink=sink, limits=UpstreamLimits(stall_seconds=0.4)))
+    assert events[-1].outcome == COMPLETE and events[-1].text == "a" * 8 == "".join(sink.text)
+
+
+def test_a_sink_still_sees_a_stall_cut_the_answer():
+    model = ScriptedChatModel(pieces=["x", "y", "never"], stall_before=2, stall_seconds=3)
+    sink = RecordingSink()
+    events = list(stream_reply(model, QUESTION, None, sink=sink, limits=UpstreamLimits(stall_seconds=0.3)))
+    finished = events[-1]
+    assert finished.outcome == "error" and finished.text == "xy" == "".join(sink.text)
+
+
+def test_a_sink_gets_nothing_after_the_answer_ended():
+    model = ScriptedChatModel(pieces=["a"] * 200, delay=0.01)
+    sink = RecordingSink()
+    events = list(stream_reply(model, QUESTION, None, sink=sink, limits=UpstreamLimits(answer_seconds=0.3)))
+    finished = events[-1]
+    assert finished.error == TOO_LONG and 0 < len(finished.text) < 200
+    assert model.closed.wait(2)
+    assert "".join(sink.text) == finished.text, "the live log and the saved answer agree"
