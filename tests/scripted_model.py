@@ -14,16 +14,13 @@ class ModelBroke(RuntimeError):
 
 class ScriptedChatModel(BaseChatModel):
     """Yields `pieces` (after `delay` seconds each); raises after `fail_after`
-    pieces if set; falls silent for `stall_seconds` before piece
-    `stall_before` if set; with `finish_reason`, the last piece carries it
-    (and `usage`, LangChain's usage_metadata) as Gemini's do. Records what it
-    was sent and whether its stream was closed."""
+    pieces if set; with `finish_reason`, the last piece carries it (and
+    `usage`, LangChain's usage_metadata) as Gemini's do. Records what it was
+    sent and whether its stream was closed."""
 
     pieces: list[str]
     delay: float = 0.0
     fail_after: int | None = None
-    stall_before: int | None = None  # the piece before which it falls silent
-    stall_seconds: float = 0.0  # for this long
     finish_reason: str | None = None
     usage: dict | None = None
     received: list = []
@@ -50,8 +47,6 @@ class ScriptedChatModel(BaseChatModel):
                     raise ModelBroke("secret-token-123 upstream exploded")
                 if self.delay:
                     time.sleep(self.delay)
-                if index == self.stall_before:
-                    time.sleep(self.stall_seconds)
                 self.yielded += 1
                 last = index == len(self.pieces) - 1
                 if last and self.finish_reason:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.answers.model_history import bound_turns, to_chat_messages
-from app.answers.reply_pipeline import Finished, UpstreamLimits, stream_reply
+from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
+from app.providers.thought import Thought
 from app.operations import log_context
 from app.storage import answer_notices, queries
 from app.storage.models import utcnow
@@ -235,18 +236,19 @@ def _generate(app, live, asked, release, tasks, log_fields):
         })
 
     # Checkpoints are the process's task (app/answers/checkpoints.py), which
-    # also ends this answer (request_stop) when any process stopped it. The
-    # text and thoughts go to the live log from the thread that reads the
-    # model (sink): this task only hears of the end. Subscribers send their
-    # own heartbeats.
+    # also ends this answer (request_stop) when any process stopped it.
     events = stream_reply(
-        asked.model, asked.messages, None, on_finish=save_finished,
+        asked.model, asked.messages, config.heartbeat_seconds, on_finish=save_finished,
         stop_key=answer_id, limits=UpstreamLimits.from_config(config), metrics=app.extensions["metrics"],
-        search=asked.search, sink=live,
+        search=asked.search,
     )
     try:
         for event in events:
-            if isinstance(event, Finished):
+            if isinstance(event, Piece):
+                live.append(event.text)
+            elif isinstance(event, Thought):
+                live.append_thought(event.text)
+            elif isinstance(event, Finished):
                 live.finish(event)
     except Exception:  # noqa: BLE001 - saving its end failed: the followers must still hear of it
         log.exception("answer %s: saving failed", answer_id)

@@ -117,7 +117,7 @@ MODEL_STREAMS_OPEN = _RunningCount()
 class _ModelReader:
     """Reads the model's text pieces (`stream_text`) on its own thread into a queue."""
 
-    def __init__(self, model, messages, search=False, sink=None):
+    def __init__(self, model, messages, search=False):
         self._model = model
         self._messages = messages
         self._search = search
@@ -127,14 +127,6 @@ class _ModelReader:
         self._stream = None
         self.pieces_read = 0
         self._held = None  # what `take` found after the text it joined
-        # With a sink, text and thoughts go to it from this thread and are
-        # kept here; only the rest (the end, an error, TICK) goes to the queue.
-        self._sinks = sink is not None  # for good: detaching does not send text to the queue
-        self._sink = sink
-        self._sink_lock = threading.Lock()
-        self.parts, self.thoughts = [], []
-        self.first_piece_at = None
-        self.last_activity = self.started
         # In the answer's log context (app/operations/log_context.py).
         self._thread = threading.Thread(
             target=contextvars.copy_context().run, args=(self._run,), name="model-reader", daemon=True,
@@ -172,32 +164,7 @@ class _ModelReader:
         """Stop reading; a stream that can (Gemini's) ends its upstream call
         now, even while this thread waits on it."""
         self._stop.set()
-        if self._sinks:
-            self.detach_sink()
         self._cancel_upstream()
-
-    def _sink_text(self, text):
-        with self._sink_lock:
-            if self._sink is None:  # detached: the answer's text is settled
-                return
-            self.last_activity = time.monotonic()
-            if self.first_piece_at is None:
-                self.first_piece_at = self.last_activity
-            self.parts.append(text)
-            self._sink.append(text)
-
-    def _sink_thought(self, text):
-        with self._sink_lock:
-            if self._sink is None:
-                return
-            self.last_activity = time.monotonic()
-            self.thoughts.append(text)
-            self._sink.append_thought(text)
-
-    def detach_sink(self):
-        """Send nothing more to the sink: what it has is the answer."""
-        with self._sink_lock:
-            self._sink = None
 
     def _cancel_upstream(self):
         cancel = getattr(self._stream, "cancel", None)
@@ -226,16 +193,10 @@ class _ModelReader:
                     ending = text
                     continue
                 if isinstance(text, Thought):
-                    if self._sinks:
-                        self._sink_thought(text.text)
-                    else:
-                        self.queue.put(text)
+                    self.queue.put(text)
                     continue
                 self.pieces_read += 1
-                if self._sinks:
-                    self._sink_text(text)
-                else:
-                    self.queue.put(text)
+                self.queue.put(text)
             self.queue.put(ending)
         except BaseException as exc:  # noqa: BLE001 - reported to the reader
             error = exc
@@ -257,17 +218,11 @@ def model_name(model):
 
 
 def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None,
-                 search=False, sink=None):
+                 search=False):
     """Yield `Piece`s as the model produces them (and `Thought`s, its thinking,
     as they come), `HEARTBEAT` while it is silent, and last a `Finished` with
     the whole text and how it ended. `search` grounds the answer in Google
     Search (Gemini only).
-
-    With a `sink` (an object with `append(text)` and `append_thought(text)`:
-    an answer's live log), the pieces and thoughts go to it straight from the
-    thread that reads the model, and this yields only the `Finished` (and
-    heartbeats, unless `heartbeat_seconds` is None): a background answer
-    saves a hand-off between tasks per piece.
 
     Closing this generator early (the client went away) stops the model stream.
     `on_finish(Finished)` is called exactly once however the answer ends, also
@@ -280,45 +235,29 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     """
     return _reply_events(
         model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), metrics or NO_METRICS,
-        search, sink,
+        search,
     )
 
 
-def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics, search, sink):
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics, search):
     started = time.monotonic()
     metrics.answer_started()
     answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
     parts, thoughts, pieces, first_piece_at, result, attempt = [], [], 0, None, None, 0
     reader = None
     wake_asked = None  # when the ticker was asked to wake this reader
-    last_activity = last_sent = started
 
     def start_reader():
-        nonlocal reader, wake_asked, last_activity
+        nonlocal reader, wake_asked
         if reader is not None:
             reader.stop()
-        reader, wake_asked = _ModelReader(model, messages, search, sink), None
+        reader, wake_asked = _ModelReader(model, messages, search), None
         if stop_key is not None:
             _live_readers[stop_key] = reader
-        last_activity = reader.started
-
-    def catch_up():
-        # With a sink, the text so far is the reader's (it never came here).
-        nonlocal parts, thoughts, pieces, first_piece_at, last_activity
-        if sink is not None:
-            parts, thoughts, pieces = reader.parts, reader.thoughts, reader.pieces_read
-            first_piece_at, last_activity = reader.first_piece_at, max(last_activity, reader.last_activity)
-
-    def next_deadline():
-        """(the silence limit that applies now, when it is reached or None)."""
-        limit = limits.stall_seconds if parts or thoughts else limits.first_piece_seconds
-        return limit, (last_activity + limit if limit else None)
+        return reader.started
 
     def finish(outcome, error="", ending=None):
         nonlocal result
-        if sink is not None:
-            reader.detach_sink()  # the sink gets no more than this text
-        catch_up()
         ttft = None if first_piece_at is None else first_piece_at - started
         result = Finished(
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
@@ -343,21 +282,19 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
         time.sleep(delay)
         return True
 
-    start_reader()
+    last_activity = start_reader()
+    last_sent = time.monotonic()
     try:
         while True:
-            catch_up()
-            _limit, deadline = next_deadline()
-            quiet_since = max(last_sent, last_activity)
-            heartbeat_due = quiet_since + heartbeat_seconds if heartbeat_seconds is not None else None
-            due = min((d for d in (heartbeat_due, deadline, answer_deadline) if d is not None), default=None)
+            limit = limits.stall_seconds if parts or thoughts else limits.first_piece_seconds
+            deadline = last_activity + limit if limit else None
+            due = min(d for d in (last_sent + heartbeat_seconds, deadline, answer_deadline) if d is not None)
             # A wake-up already asked for this reader, no later than `due`,
             # will do: when it comes early, the next is asked for then.
-            if due is not None and (wake_asked is None or wake_asked > due):
+            if wake_asked is None or wake_asked > due:
                 ticker().wake_at(due, reader.queue)
                 wake_asked = due
             item, count = reader.take()
-            catch_up()
             if item is TICK:
                 wake_asked = None
                 now = time.monotonic()
@@ -365,17 +302,15 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                     log.error("answer cut at its time limit after %d pieces (%.0f s)", pieces, limits.answer_seconds)
                     yield finish(ERROR, TOO_LONG)
                     return
-                # Again: with a sink, pieces may have come since it was asked.
-                limit, deadline = next_deadline()
                 if deadline is not None and now >= deadline:
                     metrics.upstream_error("timeout")
                     if may_retry("timed out"):
-                        start_reader()
+                        last_activity = start_reader()
                         continue
                     log.error("model timed out after %d pieces (limit %.1f s)", pieces, limit)
                     yield finish(ERROR, TIMED_OUT)
                     return
-                if heartbeat_due is not None and now - max(last_sent, last_activity) >= heartbeat_seconds:
+                if now - last_sent >= heartbeat_seconds:
                     last_sent = now
                     yield HEARTBEAT
                 continue
@@ -396,7 +331,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             if isinstance(item, BaseException):
                 metrics.upstream_error(error_kind(item))
                 if is_retryable(item) and may_retry(f"failed ({type(item).__name__})"):
-                    start_reader()
+                    last_activity = start_reader()
                     continue
                 log.error("model failed after %d pieces", pieces, exc_info=item)
                 yield finish(ERROR, public_error_message(item, model_name(model)))
