@@ -97,19 +97,8 @@ def render_block(text):
 
 def render_answer(text, grounding=None):
     """A finished answer's HTML, code highlighted within the budget, with its
-    Google Search citation markers (rendering/citations.py): what is stored.
-
-    A short answer with no code fence has nothing to highlight (only fenced
-    code is): it is rendered here, as a streamed block is, which spares a
-    hand-off to a native thread and a parser made for its budget."""
-    marked = with_markers(text, grounding)
-    if len(marked) <= INLINE_RENDER_CHARS and not _MAY_FENCE.search(marked):
-        return link_markers(render_markdown(marked), grounding)
-    return link_markers(render_finished(render_markdown, marked), grounding)
-
-
-# Anything that might open a fenced code block, wherever it stands.
-_MAY_FENCE = re.compile(r"```|~~~")
+    Google Search citation markers (rendering/citations.py): what is stored."""
+    return link_markers(render_finished(render_markdown, with_markers(text, grounding)), grounding)
 
 
 def answer_html(message):

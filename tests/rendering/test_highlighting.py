@@ -102,20 +102,3 @@ def test_an_answer_whose_rendering_fails_is_still_saved(make_app):
         answer = db.query(Message).filter_by(role="assistant").one()
     assert (answer.outcome, answer.content, answer.rendered) == ("complete", CODE, None)
     assert "def greet(name)" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
-
-
-def test_a_short_answer_with_no_fence_is_rendered_in_place_as_the_highlighting_path_would(monkeypatch):
-    prose = [
-        "Plain **bold** and `inline code`, a [link](https://example.com).",
-        "- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |",
-        "    indented code is never highlighted\n\n# A heading",
-        "<script>alert(1)</script> & ' \"",
-    ]
-    expected = [highlighting.render_finished(render_markdown, text) for text in prose]
-    moved = []
-    monkeypatch.setattr(highlighting, "run_off_the_hub", lambda work: moved.append(work) or work())
-    assert [render_answer(text) for text in prose] == expected
-    assert not moved, "nothing to highlight: no hand-off to a native thread"
-    assert highlighted(render_answer(CODE)) and len(moved) == 1, "a fence: highlighted on a native thread"
-    render_answer("x" * (markdown.INLINE_RENDER_CHARS + 1))
-    assert len(moved) == 2, "a long answer: rendered on a native thread"
