@@ -8,6 +8,7 @@ highlighted on the server with Pygments, once, when the answer is finished
 (render_answer; see highlighting.py for the limits).
 """
 
+import contextvars
 import html
 import re
 from dataclasses import dataclass
@@ -31,6 +32,12 @@ def _parser(highlight=None):
 
 # Streamed blocks and pages: code is shown plain (escaped by markdown-it).
 _plain = _parser()
+
+# Finished answers: code goes to the highlight callback of the render in
+# progress (each answer has its own, with its own budget). One parser serves
+# every render: making one cost more than rendering a short answer.
+_highlight = contextvars.ContextVar("highlight")
+_highlighting = _parser(lambda code, lang, attrs: _highlight.get()(code, lang, attrs))
 
 # Rendering is linear in the text, but a long block still costs: 80,000
 # characters of "![" take over a second. A block longer than this is
@@ -64,9 +71,16 @@ def render_markdown(text, highlight=None):
     without one, code is plain. The button is added after sanitising: it is
     our markup, not the model's.
     """
-    parser = _plain if highlight is None else _parser(highlight)
+    if highlight is None:
+        unsafe = _plain.render(text)
+    else:
+        token = _highlight.set(highlight)
+        try:
+            unsafe = _highlighting.render(text)
+        finally:
+            _highlight.reset(token)
     clean = nh3.clean(
-        parser.render(text),
+        unsafe,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

@@ -102,3 +102,26 @@ def test_an_answer_whose_rendering_fails_is_still_saved(make_app):
         answer = db.query(Message).filter_by(role="assistant").one()
     assert (answer.outcome, answer.content, answer.rendered) == ("complete", CODE, None)
     assert "def greet(name)" in client.get(f"/c/{conversation_id}").get_data(as_text=True)
+
+
+def test_renders_at_the_same_time_each_highlight_with_their_own_callback():
+    # One parser serves every finished answer; each render's callback (and
+    # budget) is its own, also while another render is halfway through.
+    first_inside, second_done = threading.Event(), threading.Event()
+    results = {}
+
+    def first_highlight(_code, _lang, _attrs):
+        first_inside.set()
+        assert second_done.wait(5)
+        return "<pre><code>first</code></pre>"
+
+    first = threading.Thread(target=lambda: results.update(first=render_markdown("```ruby\nx\n```", first_highlight)))
+    first.start()
+    assert first_inside.wait(5)
+    results["second"] = render_markdown("```ruby\ny\n```", lambda *_: "<pre><code>second</code></pre>")
+    second_done.set()
+    first.join(5)
+    assert "first" in results["first"] and "second" not in results["first"]
+    assert "second" in results["second"] and "first" not in results["second"]
+    plain = render_markdown("```ruby\nz\n```")  # no callback: plain, whatever ran before
+    assert "z" in plain and "first" not in plain and "second" not in plain
