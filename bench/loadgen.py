@@ -55,6 +55,7 @@ import random
 import re
 import resource
 import string
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -644,13 +645,21 @@ async def _watch_loop_lag(lags, stop, every=0.01):
         lags.append(time.perf_counter() - before - every)
 
 
-async def _sample(sampler, stop, every):
-    while not stop.is_set():
-        sampler()
-        try:
-            await asyncio.wait_for(stop.wait(), every)
-        except asyncio.TimeoutError:
-            pass
+def _sample_on_a_thread(sampler, every):
+    """Call `sampler()` every `every` seconds on a thread of its own until the
+    returned event is set. Reading /proc (smaps_rollup most) takes
+    milliseconds: on the event loop it delayed every timestamp behind it
+    (a single answer's first piece by about 10 ms)."""
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            sampler()
+            stop.wait(every)
+
+    thread = threading.Thread(target=run, name="sampler", daemon=True)
+    thread.start()
+    return stop, thread
 
 
 async def _measured(work, sampler, sample_every):
@@ -659,14 +668,16 @@ async def _measured(work, sampler, sample_every):
     stop = asyncio.Event()
     lags = []
     helpers = [asyncio.create_task(_watch_loop_lag(lags, stop))]
-    if sampler is not None:
-        helpers.append(asyncio.create_task(_sample(sampler, stop, sample_every)))
+    sampling = _sample_on_a_thread(sampler, sample_every) if sampler is not None else None
     usage_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     result = await work
     wall = time.perf_counter() - wall_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     stop.set()
     await asyncio.gather(*helpers)
+    if sampling is not None:
+        sampling[0].set()
+        sampling[1].join()
     cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
     lags.sort()
     stats = {
