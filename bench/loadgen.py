@@ -646,8 +646,8 @@ async def _watch_loop_lag(lags, stop, every=0.01):
 
 
 def _sample_on_a_thread(sampler, every):
-    """Call `sampler()` every `every` seconds on a thread of its own until the
-    returned event is set. Reading /proc (smaps_rollup most) takes
+    """Call `sampler()` every `every` seconds on a thread of its own; returns
+    the function that stops it. Reading /proc (smaps_rollup most) takes
     milliseconds: on the event loop it delayed every timestamp behind it
     (a single answer's first piece by about 10 ms)."""
     stop = threading.Event()
@@ -659,7 +659,12 @@ def _sample_on_a_thread(sampler, every):
 
     thread = threading.Thread(target=run, name="sampler", daemon=True)
     thread.start()
-    return stop, thread
+
+    def stop_sampling():
+        stop.set()
+        thread.join()
+
+    return stop_sampling
 
 
 async def _measured(work, sampler, sample_every):
@@ -668,16 +673,15 @@ async def _measured(work, sampler, sample_every):
     stop = asyncio.Event()
     lags = []
     helpers = [asyncio.create_task(_watch_loop_lag(lags, stop))]
-    sampling = _sample_on_a_thread(sampler, sample_every) if sampler is not None else None
+    stop_sampling = _sample_on_a_thread(sampler, sample_every) if sampler is not None else None
     usage_before, wall_before = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     result = await work
     wall = time.perf_counter() - wall_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     stop.set()
     await asyncio.gather(*helpers)
-    if sampling is not None:
-        sampling[0].set()
-        sampling[1].join()
+    if stop_sampling is not None:
+        stop_sampling()
     cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
     lags.sort()
     stats = {

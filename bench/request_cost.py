@@ -48,15 +48,15 @@ def drain(response):
 
 
 def routes(client, token):
+    form = {"message": MESSAGE, "conversation_id": "", "csrf_token": token}
+
     def page():
-        form = {"message": MESSAGE, "conversation_id": "", "csrf_token": token}
         drain(client.post("/messages", data=form, headers={"HX-Request": "true"}, buffered=False))
 
     def page_answer():
         # The page's whole answer: the POST, then the bubble's event stream
         # to its end (the answer is generated on a thread of its own; process
         # time counts every thread).
-        form = {"message": MESSAGE, "conversation_id": "", "csrf_token": token}
         bubbles = client.post("/messages", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
         events = re.search(r'hx-sse:connect="([^"]+)"', bubbles).group(1).replace("&amp;", "&")
         drain(client.get(events, buffered=False))
