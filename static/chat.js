@@ -234,8 +234,11 @@
   }
 
   // After Stop, Regenerate or Edit, the keyboard goes back to the box, not
-  // to the page's start.
-  document.addEventListener("htmx:after:request", function (event) {
+  // to the page's start. As the request starts, not when it ends: Stop ends
+  // the answer at once, and the answer's last event can replace its bubble
+  // (the form with it) before Stop's response comes, and an event on a form
+  // no longer in the page never reaches the document.
+  document.addEventListener("htmx:before:request", function (event) {
     var form = event.target.closest && event.target.closest("form.stop, form.regenerate, details.edit form");
     if (form) document.getElementById("message").focus();
   });
