@@ -1,7 +1,7 @@
 """Many simultaneous answers through the production stack, fake provider.
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
-        [--route api|page|both] [--worker-class gevent|gthread] [--workers 2]
+        [--route api|api-stored|page|both|all] [--worker-class gevent|gthread] [--workers 2]
         [--threads T] [--direct] [--metrics] [--wait-idle S] [--json out.json]
         [--profile PY_SPY [--profile-dir DIR]]
     .venv/bin/python bench/concurrency.py --resume-storm [--cut-after-pieces 10] [--n 1000] ...
@@ -621,7 +621,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000], help="simultaneous streams")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--route", choices=("api", "page", "both"), default="both")
+    parser.add_argument("--route", choices=("api", "api-stored", "page", "both", "all"), default="both",
+                        help="both: api and page; all: api, api-stored and page (api-stored: a stored "
+                             "conversation, the page's storage without its second request)")
     parser.add_argument("--worker-class", choices=("gevent", "gthread", "gevent_pywsgi"), default="gevent")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0,
@@ -660,7 +662,7 @@ def parse_args(argv=None):
     if args.message_chars < args.chunks:
         parser.error("--message-chars must be at least --chunks")
     if args.resume_storm:
-        if args.route == "api":
+        if args.route not in ("page", "both", "all"):
             parser.error("--resume-storm is for the page route")
         args.route = "page"
         if not 1 <= args.cut_after_pieces < args.chunks:
@@ -672,7 +674,7 @@ def main(argv=None):
     args = parse_args(argv)
     args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(*args.n, 4 * args.workers))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
-    routes = ["api", "page"] if args.route == "both" else [args.route]
+    routes = {"both": ["api", "page"], "all": ["api", "api-stored", "page"]}.get(args.route, [args.route])
     config = (f"{args.worker_class}, {args.workers} workers"
               + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
               + (", direct to gunicorn" if args.direct else ", behind nginx"))

@@ -8,7 +8,7 @@ thousand streams at ~60 pieces each well below one core; `run_streams` also
 reports its own CPU time and event-loop lag so a reader can check that the
 generator was not the bottleneck.
 
-The two routes:
+The routes:
 
 - API: one request, `POST /api/chat/stream` (text/plain, chunked). The body
   is the message itself, so piece i has arrived once the body is as long as
@@ -60,6 +60,7 @@ import time
 from urllib.parse import urlencode
 
 API_PATH = "/api/chat/stream"
+API_ROUTES = ("api", "api-stored")
 PAGE_PATH = "/messages"
 # The common piece event, exactly as app/rendering/page_events.py frames it
 # (without the blank line that ends it): matched in place, without a copy.
@@ -114,8 +115,11 @@ def build_request(route, host, port, message, client=None):
     """The raw first request. `client` is who sends it: on the page a browser
     session (Cookie header value, CSRF token) from `open_sessions`; on the API
     a key, sent as a bearer token."""
-    if route == "api":
-        path, body = API_PATH, json.dumps({"message": message}).encode()
+    if route in API_ROUTES:
+        # api-stored: a stored conversation, as a program that resumes does:
+        # the answer is saved and generated apart from the request, as on the page.
+        fields = {"message": message, **({"conversation_id": "new"} if route == "api-stored" else {})}
+        path, body = API_PATH, json.dumps(fields).encode()
         extra = "Content-Type: application/json\r\n"
         if client:
             extra += f"Authorization: Bearer {client}\r\n"
@@ -359,9 +363,9 @@ class StreamProtocol(HttpResponse):
         }
 
 
-async def _one_api_stream(host, port, message, chunks, timeout, client=None):
+async def _one_api_stream(host, port, route, message, chunks, timeout, client=None):
     loop = asyncio.get_running_loop()
-    protocol = StreamProtocol(build_request("api", host, port, message, client), message, chunks,
+    protocol = StreamProtocol(build_request(route, host, port, message, client), message, chunks,
                               loop.create_future())
     started = time.perf_counter()
     await _exchange(loop, protocol, host, port, started + timeout, timeout)
@@ -602,8 +606,8 @@ async def _one_page_stream(host, port, message, chunks, timeout, client=None):
 
 
 async def _one_stream(host, port, route, message, chunks, timeout, client=None):
-    if route == "api":
-        return await _one_api_stream(host, port, message, chunks, timeout, client)
+    if route in API_ROUTES:
+        return await _one_api_stream(host, port, route, message, chunks, timeout, client)
     return await _one_page_stream(host, port, message, chunks, timeout, client)
 
 
