@@ -48,11 +48,17 @@ def test_a_double_click_and_a_double_enter_send_once(page):
     assert page.locator(".message.user").count() == 2, "saved once each"
 
 
+def background(locator):
+    return locator.evaluate("element => getComputedStyle(element).backgroundColor")
+
+
 def test_while_an_answer_is_written_send_waits_and_the_draft_is_kept(page):
+    ready = background(send_button(page))
     page.fill("#message", "a first question that takes a while to answer")
     page.keyboard.press("Enter")
     page.wait_for_selector(".message.outcome-streaming", timeout=TIMEOUT_MS)
     assert send_button(page).is_disabled()
+    assert background(send_button(page)) != ready, "Send looks off while it is off"
     page.fill("#message", "my next question")
     page.keyboard.press("Enter")
     assert "still being written" in page.locator("#composer-error").inner_text()
@@ -61,6 +67,7 @@ def test_while_an_answer_is_written_send_waits_and_the_draft_is_kept(page):
 
     wait_until_answered(page, 1)
     assert send_button(page).is_enabled()
+    assert background(send_button(page)) == ready
     page.keyboard.press("Enter")
     wait_until_answered(page, 2)
     assert page.locator(".message.user .text").last.inner_text() == "my next question"
