@@ -67,6 +67,26 @@ def test_page_pieces_stay_spaced_through_nginx(stack):
     assert_spread_out(arrivals, 0.3)
 
 
+def test_the_no_script_frame_grows_through_nginx_also_gzipped(stack):
+    # nginx gzips every text/html response, the frame that shows an answer
+    # without JavaScript too: each piece must still leave as it comes (a sync
+    # flush), not with the document's end.
+    url, _log, _ = stack(SPACED)
+    browser = page_session(url)
+    _bubbles, events_url = start_answer(browser, url, "abcdefghij")
+    frame_url = events_url.replace("/events?", "/progressive?")
+    seen = ""
+    with browser.get(frame_url, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=30) as r:
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert r.headers.get("Content-Encoding") == "gzip"
+        chunks = r.iter_content(chunk_size=None, decode_unicode=True)
+        while 'id="answer-text">a' not in seen:
+            seen += next(chunks)
+        assert 'id="answer-end"' not in seen, "the first piece came with the end: held back"
+        seen += "".join(chunks)
+    assert re.search(r'id="answer-text">abcdefghij</div><p class="notice" id="answer-end">', seen)
+
+
 def test_static_files_are_served_by_nginx_with_long_caching(stack):
     url, log, _ = stack({})
     page = requests.get(url, timeout=10).text
