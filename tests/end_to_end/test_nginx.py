@@ -70,8 +70,9 @@ def test_page_pieces_stay_spaced_through_nginx(stack):
 def test_the_no_script_frame_grows_through_nginx_also_gzipped(stack):
     # nginx gzips every text/html response, the frame that shows an answer
     # without JavaScript too: each piece must still leave as it comes (a sync
-    # flush), not with the document's end.
-    url, _log, _ = stack(SPACED)
+    # flush), not with the document's end. A second between pieces: even a
+    # reader starved on a busy machine sees the first one long before the end.
+    url, _log, _ = stack({"CHAT_FAKE_CHUNKS": "5", "CHAT_FAKE_CHUNK_MS": "1000"})
     browser = page_session(url)
     _bubbles, events_url = start_answer(browser, url, "abcdefghij")
     frame_url = events_url.replace("/events?", "/progressive?")
