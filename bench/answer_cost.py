@@ -34,6 +34,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402 - after gevent's patching, as in a worker
 import os  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -47,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 MESSAGE = "abcdefghij " * 110  # 1,210 characters: the fake echoes it in 60 pieces
 PIECES = 60
+API_KEY = "bench-key-" + "k" * 22  # the one key the API's stored conversations belong to
 # Long enough for every answer started at once to end (0.3 + 59 x 0.05 s),
 # with room for a busy machine.
 SETTLE_SECONDS = 6.0
@@ -96,13 +98,9 @@ def answer_ways(app):
     return {"stateless": stateless, "detached": detached}
 
 
-API_KEY = "bench-key-" + "k" * 22
-
-
 def http_ways(app, count):
     """The API's stored answer and the page's, through Flask; `count`
     browser sessions are opened first (a page, its cookie and CSRF token)."""
-    import re
 
     def api_stored(index):
         response = app.test_client().post(
