@@ -34,7 +34,6 @@ monkey.patch_all()
 
 import argparse  # noqa: E402 - after gevent's patching, as in a worker
 import os  # noqa: E402
-import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -101,34 +100,21 @@ def answer_ways(app):
 def http_ways(app, count):
     """The API's stored answer and the page's, through Flask; `count`
     browser sessions are opened first (a page, its cookie and CSRF token)."""
+    from request_cost import drain, open_browser, send_and_follow
 
     def api_stored(index):
-        response = app.test_client().post(
+        drain(app.test_client().post(
             "/api/chat/stream", json={"message": MESSAGE, "conversation_id": "new"},
             headers={"Authorization": f"Bearer {API_KEY}"}, buffered=False,
-        )
-        return _drained(response)
+        ))
 
-    browsers = []
-    for _ in range(count):
-        client = app.test_client()
-        page = client.get("/").get_data(as_text=True)
-        browsers.append((client, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)))
+    browsers = [open_browser(app) for _ in range(count)]
 
     def page(index):
         client, token = browsers[index % len(browsers)]
-        bubbles = client.post("/messages", data={"message": MESSAGE, "conversation_id": "", "csrf_token": token},
-                              headers={"HX-Request": "true"}).get_data(as_text=True)
-        events = re.search(r'hx-sse:connect="([^"]+)"', bubbles).group(1).replace("&amp;", "&")
-        return _drained(client.get(events, buffered=False))
+        send_and_follow(client, {"message": MESSAGE, "conversation_id": "", "csrf_token": token})
 
     return {"api-stored (Flask)": api_stored, "page (Flask)": page}
-
-
-def _drained(response):
-    size = sum(len(chunk) for chunk in response.response)
-    response.close()
-    return size
 
 
 def all_at_once(way, count):

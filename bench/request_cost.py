@@ -35,16 +35,29 @@ def build_client(database):
     )
     from app import create_app
 
-    client = create_app().test_client()
+    return open_browser(create_app())
+
+
+def open_browser(app):
+    """A test client with a browser session, as a person's tab has one after
+    opening the page: (client, its CSRF token)."""
+    client = app.test_client()
     page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return client, token
+    return client, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def drain(response):
     for _chunk in response.response:
         pass
     response.close()
+
+
+def send_and_follow(client, form):
+    """The page's whole answer: the message POST as htmx sends it, then the
+    new bubble's event stream to its end."""
+    bubbles = client.post("/messages", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    events = re.search(r'hx-sse:connect="([^"]+)"', bubbles).group(1).replace("&amp;", "&")
+    drain(client.get(events, buffered=False))
 
 
 def routes(client, token):
@@ -54,12 +67,8 @@ def routes(client, token):
         drain(client.post("/messages", data=form, headers={"HX-Request": "true"}, buffered=False))
 
     def page_answer():
-        # The page's whole answer: the POST, then the bubble's event stream
-        # to its end (the answer is generated on a thread of its own; process
-        # time counts every thread).
-        bubbles = client.post("/messages", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
-        events = re.search(r'hx-sse:connect="([^"]+)"', bubbles).group(1).replace("&amp;", "&")
-        drain(client.get(events, buffered=False))
+        # The answer is generated on a thread of its own; process time counts every thread.
+        send_and_follow(client, form)
 
     def api():
         drain(client.post("/api/chat/stream", json={"message": MESSAGE}, buffered=False))
