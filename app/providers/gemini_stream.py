@@ -7,17 +7,23 @@ stream; the finish reason and safety ratings are in `generation_info`, which
 its callers of `_stream` never see; and it cannot be cancelled: over REST its
 response iterator has no `close()` and stays open (Gemini keeps generating,
 and billing) until garbage collection; over gRPC nothing cancels a call that
-has gone silent. So this module makes the call itself, with ChatVertexAI's
-own request (`_prepare_request_gemini`) and chunk conversion
-(`_gemini_chunk_to_generation_chunk`, which keeps thoughts out of the text),
-and keeps the call so that `cancel()` can end it:
+has gone silent. It is also slow: its per-piece conversion into LangChain
+objects, and over REST google-api-core's stream parser, cost 15-20 times the
+CPU of everything else the app does for a piece (docs/benchmarks.md).
+
+So this module makes the call with ChatVertexAI's own request
+(`_prepare_request_gemini`) and its GAPIC client, and reads the responses a
+layer below LangChain (app/providers/gemini_responses.py), keeping the call
+so that `cancel()` can end it:
 
 - gRPC: the channel's raw stub, which returns the call at once (api-core's
   wrapper would wait for the first message before returning it, so a call
-  silent from the start could not be cancelled);
-- REST: the GAPIC method, whose iterator holds the `requests` response: its
-  socket is shut down (waking the read blocked in the reading thread), and
-  the reading thread closes it.
+  silent from the start could not be cancelled); each message is read as the
+  raw protobuf under proto-plus's wrapper;
+- REST: the GAPIC method, whose `requests` response is read as HTTP chunks
+  arrive (app/providers/json_array_stream.py) instead of through its
+  iterator; its socket can be shut down (waking the read blocked in the
+  reading thread), and the reading thread closes it.
 
 Retries are the app's (app/answers/reply_pipeline.py): none happen here.
 """
@@ -27,8 +33,11 @@ import threading
 from google.api_core import exceptions as api_exceptions
 from google.api_core.gapic_v1 import routing_header
 
-from app.providers.ending import Ending, Usage
-from app.providers.grounding import from_gemini
+from google.cloud.aiplatform_v1beta1.types import GenerateContentResponse
+
+from app.providers.ending import Ending
+from app.providers.gemini_responses import read_json, read_message
+from app.providers.json_array_stream import JsonArrayStream
 from app.providers.thought import Thought
 
 # Gemini's own tool: Google Search grounds the answer (see providers/grounding.py).
@@ -83,32 +92,36 @@ class GeminiStream:
             call.cancel()
 
     def _read(self):
-        model = self._model
-        request = model._prepare_request_gemini(messages=self._messages, tools=self._tools)
+        request = self._model._prepare_request_gemini(messages=self._messages, tools=self._tools)
         ending = _EndingSeen()
-        usage_so_far = None
-        for response in self._responses(request):
-            chunk, usage_so_far = model._gemini_chunk_to_generation_chunk(response, prev_total_usage=usage_so_far)
-            ending.see(response)
-            for thought in _thoughts(response):
+        for facts in self._responses(request):
+            ending.see(facts)
+            for thought in facts.thoughts:
                 yield Thought(thought)
-            text = chunk.text
-            if text:
-                yield str(text)
+            if facts.text:
+                yield facts.text
         yield ending.ending()
 
     def _responses(self, request):
+        """The call's responses as `gemini_responses.ResponseFacts`."""
         client = self._model.prediction_client
         if client.transport.kind == "grpc":
             metadata = (*self._model.default_metadata, routing_header.to_grpc_metadata((("model", request.model),)))
             call = client.transport.stream_generate_content(request, metadata=metadata)
             self._opened(_GrpcCall(call))
-            return _grpc_responses(call)
+            return (read_message(_raw(response)) for response in _grpc_responses(call))
         responses = client.stream_generate_content(
             request=request, retry=None, timeout=self._model.timeout, metadata=self._model.default_metadata,
         )
-        self._opened(_RestCall(responses._response))
-        return responses
+        # The GAPIC iterator has not read anything yet: its response is read here instead.
+        response = responses._response
+        self._opened(_RestCall(response))
+        return (read_json(element) for element in JsonArrayStream(response.iter_content(chunk_size=None)))
+
+
+def _raw(response):
+    """The protobuf message under a proto-plus response (no copy)."""
+    return GenerateContentResponse.pb(response)
 
 
 class _GrpcCall:
@@ -161,14 +174,6 @@ def _grpc_responses(call):
         raise
 
 
-def _thoughts(response):
-    """The thought summaries in a response (parts marked `thought`), which the
-    chunk's `.text` leaves out."""
-    if not response.candidates:
-        return []
-    return [part.text for part in response.candidates[0].content.parts if part.thought and part.text]
-
-
 class _EndingSeen:
     """What the responses said about the end: finish or block reason, the
     blocking category, token usage (Gemini's counts are running totals) and
@@ -181,25 +186,14 @@ class _EndingSeen:
         self.usage = None
         self.grounding = None
 
-    def see(self, response):
-        feedback = response.prompt_feedback
-        if feedback.block_reason:
-            self.finish_reason, self.prompt_blocked = feedback.block_reason.name, True
-            self.category = _blocked_category(feedback.safety_ratings) or self.category
-        if response.candidates:
-            candidate = response.candidates[0]
-            if candidate.finish_reason:
-                self.finish_reason = candidate.finish_reason.name
-                self.category = _blocked_category(candidate.safety_ratings) or self.category
-            if candidate.grounding_metadata:
-                self.grounding = from_gemini(candidate.grounding_metadata) or self.grounding
-        counts = response.usage_metadata
-        if counts.prompt_token_count or counts.candidates_token_count or counts.thoughts_token_count:
-            self.usage = Usage(counts.prompt_token_count, counts.candidates_token_count, counts.thoughts_token_count)
+    def see(self, facts):
+        if facts.prompt_block:
+            self.finish_reason, self.prompt_blocked = facts.prompt_block, True
+        if facts.finish_reason:
+            self.finish_reason = facts.finish_reason
+        self.category = facts.category or self.category
+        self.grounding = facts.grounding or self.grounding
+        self.usage = facts.usage or self.usage
 
     def ending(self):
         return Ending(self.finish_reason, self.prompt_blocked, self.category, self.usage, self.grounding)
-
-
-def _blocked_category(ratings):
-    return next((rating.category.name for rating in ratings if rating.blocked), None)
