@@ -66,8 +66,7 @@ class JsonArrayStream:
     def _next_element(self):
         """The next element, `_MORE` if more bytes are needed; StopIteration after `]`."""
         if self._ended:
-            if self._skip_whitespace():
-                raise ValueError("Gemini's stream has data after its end")
+            self._read_to_the_end()
             raise StopIteration
         char = self._skip_whitespace()
         if not char:
@@ -95,6 +94,17 @@ class JsonArrayStream:
             return _MORE
         self._partial = False
         return element
+
+    def _read_to_the_end(self):
+        """After the `]`: the body's end must follow (reading it lets the HTTP
+        connection go back to its pool for the next answer)."""
+        while True:
+            if self._skip_whitespace():
+                raise ValueError("Gemini's stream has data after its end")
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return
+            self._text, self._position = self._decode(chunk), 0
 
     def _at_end(self):
         self._text += self._decode(b"", final=True)

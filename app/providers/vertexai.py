@@ -62,7 +62,7 @@ def build_vertex_model(config):
         options["include_thoughts"] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return GeminiChatModel(
+        model = GeminiChatModel(
             model=config.model,
             project=config.google_cloud_project,
             location=config.google_cloud_location,
@@ -72,3 +72,29 @@ def build_vertex_model(config):
             streaming=True,
             **options,
         )
+    if config.vertex_transport == "rest":
+        _keep_rest_connections(model)
+    return model
+
+
+# Connections to Vertex AI kept open for the next answer, per worker. The
+# GAPIC client's `requests` session keeps 10 per host, so with more answers at
+# once than that, every further answer opened a new connection (TCP and TLS)
+# and closed it at its end.
+REST_CONNECTIONS_KEPT = 1000
+
+
+def _keep_rest_connections(model):
+    """Let the REST client keep a connection per answer in flight (up to
+    REST_CONNECTIONS_KEPT) for the next one. Made here, before any request:
+    the client is built once per model and process."""
+    from requests.adapters import HTTPAdapter
+
+    session = getattr(model.prediction_client.transport, "_session", None)
+    if session is None:  # a library version that keeps it elsewhere: its default pool stays
+        return
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=REST_CONNECTIONS_KEPT)
+    for prefix in ("https://", "http://"):
+        # An adapter of the library's own (mutual TLS) stays as it is.
+        if type(session.get_adapter(prefix)) is HTTPAdapter:
+            session.mount(prefix, adapter)
