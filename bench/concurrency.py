@@ -1,7 +1,7 @@
 """Many simultaneous answers through the production stack, fake provider.
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
-        [--route api|api-stored|page|both|all] [--worker-class gevent|gthread] [--workers 2]
+        [--route api|api-stored|page|page-floor|page-vs-floor|both|all] [--worker-class gevent|gthread] [--workers 2]
         [--threads T] [--direct] [--metrics] [--wait-idle S] [--json out.json]
         [--profile PY_SPY [--profile-dir DIR]]
     .venv/bin/python bench/concurrency.py --resume-storm [--cut-after-pieces 10] [--n 1000] ...
@@ -21,6 +21,11 @@ on the API its own key (CHAT_API_KEYS is set to N random keys), on the page
 its own browser session (cookie and CSRF token from a GET / before the runs),
 so the app's per-client limits apply as they would to N people. Each stream
 has a timeout and the script stops by itself.
+
+`--route page-floor` runs the same page client against bench/page_floor.py
+instead of the app, under the same gunicorn config, workers and nginx: the
+cheapest honest app of the page's two-request shape, the floor to read the
+page route against (`page-vs-floor`: both routes, one after the other).
 
 Per N, the median over `--runs` runs of:
   first piece - request start - TTFT         p50, p99 (ms; page: from the POST)
@@ -58,6 +63,18 @@ column says how quiet it was.
 `--profile PY_SPY` adds one more run per N (not counted) with
 `PY_SPY record --format raw` attached to every gunicorn worker; the folded
 stacks go to `--profile-dir` and the hottest functions are printed.
+
+`--provider fake grpc rest` (default `fake`) measures the same load on each
+model path named, side by side: `fake` is the fake model inside the app;
+`grpc` and `rest` are the real Gemini client (CHAT_PROVIDER=vertexai,
+LangChain's ChatVertexAI) on that transport, against bench/vertex_standin.py,
+a local asyncio stand-in for Vertex AI that answers exactly like the fake
+model (same echo, same cut, same clock). Each provider gets its own fresh
+stack per route and N, a stand-in process included. The stand-in runs at the
+load generator's nice value (`--client-nice`): the real Vertex AI does not
+share the app's CPU, and at nice 0 on a busy machine it sent pieces tens of
+ms late, which the table would have blamed on the app. The `vtx us` column
+is its own CPU per piece, to show what it took.
 """
 
 import argparse
@@ -79,9 +96,13 @@ from pathlib import Path
 
 from loadgen import make_message, open_sessions, raise_fd_limit, run_resume_storm, run_streams
 from servers import gunicorn, nginx
+from vertex_standin import standin_process
 
 SECRET_KEY = secrets.token_hex(32)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+# The routes of loadgen's page client, and the app a route's stack runs if not the project's.
+PAGE_ROUTES = ("page", "page-floor")
+APP_MODULES = {"page-floor": "bench.page_floor:app"}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -200,6 +221,23 @@ def server_env(args):
     return env
 
 
+def vertex_env(env, transport, base_url, cert_path):
+    """`env` with the real Gemini client (app/providers/vertexai.py) in place of
+    the fake model, talking to the stand-in at `base_url` over `transport`."""
+    env = {name: value for name, value in env.items() if not name.startswith("CHAT_FAKE_")}
+    env.update({
+        "CHAT_PROVIDER": "vertexai",
+        "GOOGLE_CLOUD_PROJECT": "bench-project",  # any id: the stand-in takes no credentials
+        "CHAT_MODEL": "gemini-2.5-flash",
+        "CHAT_VERTEX_TRANSPORT": transport,
+        "CHAT_VERTEX_BASE_URL": base_url,
+    })
+    if cert_path:
+        # gRPC is always TLS; the workers' channels must trust the stand-in's certificate.
+        env["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(cert_path)
+    return env
+
+
 def nginx_master(prefix, timeout=5.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -221,12 +259,21 @@ def set_own_nice(value):
 
 
 @contextmanager
-def production_stack(args):
-    """Yields (host, port, gunicorn ProcessGroup, nginx ProcessGroup or None, gunicorn log)."""
+def production_stack(args, app_module="wsgi:app", provider="fake"):
+    """Yields (host, port, gunicorn ProcessGroup, nginx ProcessGroup or None, gunicorn log,
+    Vertex stand-in ProcessGroup or None). `provider` grpc or rest: a stand-in
+    (bench/vertex_standin.py) is started first, and the app uses Gemini's client against it."""
     set_own_nice(0)  # children inherit it
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
-        base, log, process = stack.enter_context(gunicorn(tmp_path, server_env(args)))
+        env, standin = server_env(args), None
+        if provider != "fake":
+            # At the load generator's nice, for the same reason: the real
+            # Vertex AI does not share the app's CPU, and must keep its clock.
+            base_url, standin_pid, cert_path = stack.enter_context(standin_process(
+                provider, tmp_path, args.ttft_ms, args.chunk_ms, args.chunks, nice=args.client_nice))
+            env, standin = vertex_env(env, provider, base_url, cert_path), ProcessGroup(standin_pid)
+        base, log, process = stack.enter_context(gunicorn(tmp_path, env, app_module=app_module))
         proxy = None
         if not args.direct:
             # Without the site's per-address limits: every simulated client
@@ -241,7 +288,7 @@ def production_stack(args):
             time.sleep(0.1)
         args.client_nice_applied = set_own_nice(args.client_nice)
         try:
-            yield host, int(port), app, proxy, log
+            yield host, int(port), app, proxy, log, standin
         finally:
             set_own_nice(0)
 
@@ -296,7 +343,8 @@ def log_errors(log_path, offset, limit=5):
     return dict(Counter(line[-160:] for line in lines).most_common(limit))
 
 
-def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log_path=None):
+def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log_path=None,
+            provider="fake", standin=None):
     ttft, gap = args.ttft_ms / 1000, args.chunk_ms / 1000
     ideal = ttft + (args.chunks - 1) * gap
     messages = [make_message(i, args.message_chars, seed=f"{route}-{n}-{run_index}") for i in range(n)]
@@ -314,6 +362,7 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     idle_rss = sum(rss_bytes(pid) for pid in app.pids())
     app_before = app.cpu()
     proxy_before = proxy.cpu() if proxy else {}
+    standin_before = standin.cpu() if standin else {}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     overflows_before = listen_overflows()
     storm = None
@@ -328,9 +377,10 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
     app_cpu = cpu_delta(app_before, app_after)
     per_process = sorted((app_after[pid] - app_before.get(pid, 0.0) for pid in app_after), reverse=True)
     proxy_cpu = cpu_delta(proxy_before, proxy.cpu()) if proxy else None
+    standin_cpu = cpu_delta(standin_before, standin.cpu()) if standin else None
     busy = machine_busy_seconds() - busy_before
     overflows = listen_overflows() - overflows_before
-    others = busy - app_cpu - (proxy_cpu or 0) - (self_cpu_seconds() - self_before)
+    others = busy - app_cpu - (proxy_cpu or 0) - (standin_cpu or 0) - (self_cpu_seconds() - self_before)
     sample()
 
     first, first_byte, gaps, totals, errors, connects = [], [], [], [], Counter(), []
@@ -359,7 +409,7 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
         elif not r["exact"]:
             errors["not byte-exact"] += 1
     page = {}
-    if route == "page":
+    if route in PAGE_ROUTES:
         page = {
             # the POST's whole response (the new bubbles) / the GET's ": stream open", from the POST
             **spread("opening", openings, with_max=False),
@@ -385,6 +435,7 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
             "storm_run_seconds": storm["run_seconds"],
         })
     return {
+        "provider": provider,
         "route": route,
         "n": n,
         "run": run_index,
@@ -407,6 +458,9 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
         "server_cpu_us_per_piece": 1e6 * app_cpu / pieces if pieces else math.nan,
         "nginx_cpu_seconds": proxy_cpu,
         "nginx_cpu_us_per_piece": (1e6 * proxy_cpu / pieces) if (proxy_cpu is not None and pieces) else None,
+        # the Vertex stand-in (grpc, rest): what playing the model cost, apart from the app
+        "standin_cpu_seconds": standin_cpu,
+        "standin_cpu_us_per_piece": (1e6 * standin_cpu / pieces) if (standin_cpu is not None and pieces) else None,
         "server_processes": len(app.pids()),
         # master and workers, busiest first: shows how evenly the workers shared the streams
         "server_cpu_by_process": [round(c, 2) for c in per_process],
@@ -425,7 +479,7 @@ def one_run(args, host, port, app, proxy, route, n, run_index, clients=None, log
 
 def median_of(runs):
     """Medians over runs, except the counts of complete/exact streams: the worst run."""
-    summary = {"route": runs[0]["route"], "n": runs[0]["n"], "runs": len(runs)}
+    summary = {"provider": runs[0]["provider"], "route": runs[0]["route"], "n": runs[0]["n"], "runs": len(runs)}
     keys = dict.fromkeys(key for r in runs for key, value in r.items()
                          if isinstance(value, (int, float)) and not isinstance(value, bool))
     for key in keys:
@@ -507,9 +561,10 @@ def fmt(value, digits=1):
 
 
 COLUMNS = [
-    ("route", 5), ("N", 5), ("1st p50", 8), ("1st p99", 8), ("gap p50", 8), ("gap p99", 8), ("gap max", 8),
-    ("tot p50", 8), ("tot p99", 8), ("complete", 10), ("exact", 10), ("RSS MB", 7), ("us/pc", 7),
-    ("ngx us", 7), ("gen cpu", 8), ("gen lag", 8), ("others", 7),
+    ("provider", 8), ("route", 10), ("N", 5), ("1st p50", 8), ("1st p99", 8),
+    ("gap p50", 8), ("gap p99", 8), ("gap max", 8), ("tot p50", 8), ("tot p99", 8),
+    ("complete", 10), ("exact", 10), ("RSS MB", 7), ("us/pc", 7), ("ngx us", 7), ("vtx us", 7),
+    ("gen cpu", 8), ("gen lag", 8), ("others", 7),
 ]
 
 
@@ -517,13 +572,13 @@ def table(summaries):
     lines = ["  ".join(name.rjust(width) for name, width in COLUMNS)]
     for s in summaries:
         cells = [
-            s["route"], str(s["n"]),
+            s["provider"], s["route"], str(s["n"]),
             fmt(s["first_piece_over_ttft_p50_ms"]), fmt(s["first_piece_over_ttft_p99_ms"]),
             fmt(s["gap_over_model_p50_ms"]), fmt(s["gap_over_model_p99_ms"]), fmt(s["gap_over_model_max_ms"]),
             fmt(s["total_ratio_p50"], 3), fmt(s["total_ratio_p99"], 3),
             f"{s['complete']}/{s['n']}", f"{s['exact']}/{s['n']}",
             fmt(s["server_peak_rss_mb"], 0), fmt(s["server_cpu_us_per_piece"], 0),
-            fmt(s.get("nginx_cpu_us_per_piece"), 0),
+            fmt(s.get("nginx_cpu_us_per_piece"), 0), fmt(s.get("standin_cpu_us_per_piece"), 0),
             f"{100 * s['loadgen_cpu_share']:.0f}%", fmt(s["loadgen_loop_lag_max_ms"]),
             fmt(s["other_processes_cores"], 2),
         ]
@@ -534,13 +589,14 @@ def table(summaries):
 def openings_table(summaries):
     """The page's opening: when the POST's response (the new bubbles) and the
     event stream's first byte (`: stream open`) arrived, from the POST."""
-    rows = [s for s in summaries if s["route"] == "page"]
+    rows = [s for s in summaries if s["route"] in PAGE_ROUTES]
     if not rows:
         return ""
     lines = ["page openings, from the POST (ms):",
-             "      N  POST p50  POST p99  SSE p50  SSE p99"]
+             "       route      N  POST p50  POST p99  SSE p50  SSE p99"]
     for s in rows:
-        lines.append(f"  {s['n']:5d}  {fmt(s.get('opening_p50_ms')):>8}  {fmt(s.get('opening_p99_ms')):>8}  "
+        lines.append(f"  {s['route']:>10}  {s['n']:5d}  "
+                     f"{fmt(s.get('opening_p50_ms')):>8}  {fmt(s.get('opening_p99_ms')):>8}  "
                      f"{fmt(s.get('first_byte_p50_ms')):>7}  {fmt(s.get('first_byte_p99_ms')):>7}")
     return "\n".join(lines)
 
@@ -583,6 +639,7 @@ LEGEND = """\
 1st: first piece - request start - TTFT (ms; page: from the POST); gap: gap between pieces - model gap (ms);
 tot: stream total / ideal; complete, exact: worst run; RSS MB: peak sum of gunicorn RSS;
 us/pc: gunicorn CPU (utime+stime) per piece delivered; ngx us: nginx CPU per piece;
+vtx us: the Vertex stand-in's CPU per piece (providers grpc, rest: it plays the model, outside the app);
 gen cpu / gen lag: load generator's share of one core and its worst event-loop lag (ms);
 others: cores used meanwhile by every other process on the machine.
 Medians over runs."""
@@ -621,9 +678,14 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000], help="simultaneous streams")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--route", choices=("api", "api-stored", "page", "both", "all"), default="both",
-                        help="both: api and page; all: api, api-stored and page (api-stored: a stored "
-                             "conversation, the page's storage without its second request)")
+    parser.add_argument("--route", default="both",
+                        choices=("api", "api-stored", "page", "page-floor", "page-vs-floor", "both", "all"),
+                        help="both: api and page; all: api, api-stored, page and page-floor (api-stored: a stored "
+                             "conversation, the page's storage without its second request; page-floor: the page "
+                             "client against bench/page_floor.py; page-vs-floor: page and page-floor)")
+    parser.add_argument("--provider", nargs="+", choices=("fake", "grpc", "rest"), default=["fake"],
+                        help="the model path(s) to measure: fake (the fake model in the app), grpc, rest (Gemini's "
+                             "client on that transport against bench/vertex_standin.py)")
     parser.add_argument("--worker-class", choices=("gevent", "gthread", "gevent_pywsgi"), default="gevent")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0,
@@ -674,7 +736,8 @@ def main(argv=None):
     args = parse_args(argv)
     args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(*args.n, 4 * args.workers))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
-    routes = {"both": ["api", "page"], "all": ["api", "api-stored", "page"]}.get(args.route, [args.route])
+    routes = {"both": ["api", "page"], "all": ["api", "api-stored", "page", "page-floor"],
+              "page-vs-floor": ["page", "page-floor"]}.get(args.route, [args.route])
     config = (f"{args.worker_class}, {args.workers} workers"
               + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
               + (", direct to gunicorn" if args.direct else ", behind nginx"))
@@ -683,20 +746,28 @@ def main(argv=None):
     print(f"load generator nice {args.client_nice} (servers 0)", flush=True)
     print(f"stack: {config}; fake model TTFT {args.ttft_ms} ms, {args.chunks} pieces {args.chunk_ms} ms apart, "
           f"{args.message_chars} chars per answer; {args.runs} runs per N", flush=True)
+    if args.provider != ["fake"]:
+        print(f"providers: {' '.join(args.provider)} (grpc, rest: Gemini's client against bench/vertex_standin.py, "
+              f"which answers like the fake model)", flush=True)
     if args.resume_storm:
         print(f"resume storm: every event stream cut once all have >= {args.cut_after_pieces} pieces, "
               f"then reopened with Last-Event-ID", flush=True)
     all_runs, summaries, profiles = [], [], {}
     started = time.monotonic()
-    for route in routes:
+    # page-floor is its own app, without a model provider: measured with fake only
+    stacks = [(provider, route) for provider in args.provider for route in routes
+              if provider == "fake" or route not in APP_MODULES]
+    for provider, route in stacks:
         for n in args.n:
-            with production_stack(args) as (host, port, app, proxy, log):
+            with production_stack(args, APP_MODULES.get(route, "wsgi:app"), provider) as (
+                    host, port, app, proxy, log, standin):
                 # N clients: on the page one browser session (cookie + CSRF token)
                 # each, opened before the runs as if N people had the page open;
                 # on the API one key each
                 warm = 4 * args.workers  # enough to reach every worker
                 count = max(n, warm)
-                clients = asyncio.run(open_sessions(host, port, count)) if route == "page" else args.api_keys[:count]
+                clients = (asyncio.run(open_sessions(host, port, count)) if route in PAGE_ROUTES
+                           else args.api_keys[:count])
                 # warm up: imports, templates, DB connections, first greenlets/threads
                 asyncio.run(run_streams(host, port, route, [make_message(i, 200, seed="warm") for i in range(warm)],
                                         args.chunks, args.timeout, clients=clients[:warm]))
@@ -704,14 +775,15 @@ def main(argv=None):
                 for run_index in range(args.runs):
                     time.sleep(args.pause)
                     wait_for_quiet(args, app, proxy)
-                    result = one_run(args, host, port, app, proxy, route, n, run_index, clients, log)
+                    result = one_run(args, host, port, app, proxy, route, n, run_index, clients, log,
+                                     provider=provider, standin=standin)
                     runs.append(result)
-                    print(f"  {route} N={n} run {run_index + 1}: {result['exact']}/{n} exact, "
+                    print(f"  {provider} {route} N={n} run {run_index + 1}: {result['exact']}/{n} exact, "
                           f"1st p99 {fmt(result['first_piece_over_ttft_p99_ms'])} ms, "
                           f"total p50 x{fmt(result['total_ratio_p50'], 3)}, "
                           f"{fmt(result['server_cpu_us_per_piece'], 0)} us/piece, "
                           f"RSS {fmt(result['server_peak_rss_mb'], 0)} MB"
-                          + (f", opening p99 {fmt(result['opening_p99_ms'])} ms" if route == "page" else "")
+                          + (f", opening p99 {fmt(result['opening_p99_ms'])} ms" if route in PAGE_ROUTES else "")
                           + (f"; storm: cut at {fmt(result['cut_at_seconds'], 2)} s ({result['cut_reason']}), "
                              f"resumed {result['resumed']}/{result['cut']} ({result['cut_exact']} exact), "
                              f"resume p50 {fmt(result['resume_p50_ms'])} / p99 {fmt(result['resume_p99_ms'])} ms, "
@@ -724,11 +796,14 @@ def main(argv=None):
                 if args.profile:
                     time.sleep(args.pause)
                     tag = f"{args.worker_class}{'-direct' if args.direct else ''}"
+                    key = f"{route}-{n}"
+                    if provider != "fake":
+                        tag, key = f"{tag}-{provider}", f"{provider}-{key}"
                     files = profile_run(args, host, port, app, route, n, tag, clients)
                     total, own, inclusive = summarize_profile(files)
-                    profiles[f"{route}-{n}"] = {"samples": total, "self": own, "inclusive": inclusive,
-                                                "files": [str(f) for f in files]}
-                    print(f"  profile {route} N={n}: {total} samples; top self time:")
+                    profiles[key] = {"samples": total, "self": own, "inclusive": inclusive,
+                                     "files": [str(f) for f in files]}
+                    print(f"  profile {provider} {route} N={n}: {total} samples; top self time:")
                     for frame, count in own[:12]:
                         print(f"    {100 * count / max(total, 1):5.1f}%  {frame}")
     print()

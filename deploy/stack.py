@@ -69,11 +69,12 @@ def wait_for_workers(log_path, count, process, timeout=120.0):
 
 
 @contextmanager
-def gunicorn(tmp_path, env=None, args=(), port=None):
+def gunicorn(tmp_path, env=None, args=(), port=None, app_module="wsgi:app"):
     """A real `gunicorn wsgi:app` with the project's gunicorn.conf.py, on a free port.
 
     Yields (base_url, log_path, process). The fake provider, one worker and a
-    SQLite file in `tmp_path` unless `env` says otherwise.
+    SQLite file in `tmp_path` unless `env` says otherwise. `app_module` runs
+    another app under the same settings (a benchmark's, from the project's root).
     """
     port = port or free_port()
     log_path = tmp_path / f"gunicorn-{port}.log"
@@ -92,7 +93,7 @@ def gunicorn(tmp_path, env=None, args=(), port=None):
     }
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "wsgi:app", *args], cwd=PROJECT, env=server_env, stdout=log, stderr=subprocess.STDOUT
+            [str(GUNICORN), app_module, *args], cwd=PROJECT, env=server_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         wait_for_port(port, process, timeout=120.0, log_path=log_path)
