@@ -111,6 +111,17 @@ def test_text_api_streams_the_standins_pieces_in_order(client, standin):
     assert standin.requests[0].texts == [("user", "What is baseball?")]
 
 
+@pytest.mark.parametrize("standin", ["rest"], indirect=True)  # gRPC multiplexes calls on one channel anyway
+def test_answers_one_after_another_reuse_one_connection_to_vertex(client, standin):
+    """Each answer reads Gemini's body to its end, so its connection goes back
+    to the pool: a new TCP (and, to Google, TLS) connection per answer was a
+    large share of an answer's CPU."""
+    standin.respond(pieces=PIECES)
+    for question in ("One?", "Two?", "Three?"):
+        assert is_whole_pieces_joined(chunks_of(post_text(client, question)), PIECES)
+    assert len({request.peer for request in standin.requests}) == 1
+
+
 def test_a_follow_up_sends_the_earlier_turns_to_vertex(client, standin):
     standin.respond(
         Script(pieces=["Baseball is ", "a bat-and-ball game."]),

@@ -197,6 +197,7 @@ class RecordedRequest:
     headers: dict  # REST: HTTP headers; gRPC: invocation metadata
     body: object  # the request as REST sends it: camelCase JSON, parsed (or raw text if not JSON)
     model: str = ""  # the model id, e.g. "gemini-2.5-flash"
+    peer: tuple = ()  # REST: the client's (address, port), which names its connection
     pieces_sent: int = 0  # responses handed to the transport, thoughts included
     started_at: float = field(default_factory=time.monotonic)
     gone_at: float | None = None  # time.monotonic() when `gone` was set
@@ -366,7 +367,8 @@ class _RestHandler(BaseHTTPRequestHandler):
         # projects/P/locations/L/publishers/google/models/M
         resource = url.path.removeprefix("/v1beta1/").rsplit(":", 1)[0]
         request = RecordedRequest(
-            "POST", url.path, parse_qs(url.query), dict(self.headers.items()), body, model=resource.rsplit("/", 1)[-1]
+            "POST", url.path, parse_qs(url.query), dict(self.headers.items()), body, model=resource.rsplit("/", 1)[-1],
+            peer=tuple(self.client_address[:2]),
         )
         self.standin._record(request)
         try:
