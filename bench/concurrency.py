@@ -1,4 +1,4 @@
-"""Many simultaneous answers through the production stack, fake provider.
+"""Many simultaneous answers through the production stack, on the fake model or Gemini's client.
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
         [--route api|api-stored|page|page-floor|page-vs-floor|both|all] [--worker-class gevent|gthread] [--workers 2]

@@ -32,8 +32,8 @@ class Ending:
     """`finish_reason` is the model's own word: Gemini's `STOP`, `MAX_TOKENS`,
     `SAFETY`, `RECITATION`, `PROHIBITED_CONTENT`... or, for a question Gemini
     refused to answer at all, its block reason (`prompt_blocked`). None means
-    the stream ended without one: it broke off (over REST, Google ends a
-    stream that fails midway with an error element the library drops).
+    the stream ended without one: it broke off. (Google's error element at
+    the end of a REST stream is raised as an error: app/providers/gemini_responses.py.)
     `category` is the safety category that blocked it (HARM_CATEGORY_...);
     `grounding` the answer's Google Search sources (providers.grounding)."""
 
