@@ -32,7 +32,6 @@ import threading
 
 from google.api_core import exceptions as api_exceptions
 from google.api_core.gapic_v1 import routing_header
-
 from google.cloud.aiplatform_v1beta1.types import GenerateContentResponse
 
 from app.providers.ending import Ending

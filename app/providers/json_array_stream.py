@@ -17,6 +17,7 @@ import json
 MAX_ELEMENT_CHARS = 16 * 1024 * 1024
 
 _WHITESPACE = " \t\r\n"
+_MORE = object()  # what `_next_element` says when the element is not all here yet
 
 
 class JsonArrayStream:
@@ -111,9 +112,6 @@ class JsonArrayStream:
         if not self._started and not self._skip_whitespace():
             raise StopIteration  # an empty body: no array, nothing in it
         raise ValueError(f"Gemini's stream ended before its array closed: {self._text[self._position:][:80]!r}")
-
-
-_MORE = object()
 
 
 def _may_be_unfinished(error, length):
