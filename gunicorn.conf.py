@@ -103,13 +103,13 @@ def post_worker_init(worker):
     # that pause stops every stream in the worker.
     gc.freeze()
     # gRPC (ChatVertexAI's default transport) must be told about gevent before
-    # its first call, or its threads block the hub.
+    # its first call, or its threads block the hub (app/providers/grpc_gevent.py).
     if worker.cfg.worker_class_str.startswith("gevent"):  # gevent or gevent_pywsgi
         try:
-            from grpc.experimental import gevent as grpc_gevent
-        except ImportError:
+            from app.providers.grpc_gevent import cooperate_with_gevent
+        except ImportError:  # no gRPC installed
             return
-        grpc_gevent.init_gevent()
+        cooperate_with_gevent()
 
 
 def worker_int(worker):

@@ -113,9 +113,9 @@ def main():
     args = parser.parse_args()
     if "grpc" in args.provider:
         # As gunicorn.conf.py's post_worker_init does, before any channel exists.
-        from grpc.experimental import gevent as grpc_gevent
+        from app.providers.grpc_gevent import cooperate_with_gevent
 
-        grpc_gevent.init_gevent()
+        cooperate_with_gevent()
     print(f"{args.answers} answers at once, {CHUNKS} pieces each, {args.runs} runs; medians", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-provider-cost-") as tmp:
         for provider in args.provider:
