@@ -105,11 +105,12 @@ def post_worker_init(worker):
     # gRPC (ChatVertexAI's default transport) must be told about gevent before
     # its first call, or its threads block the hub (app/providers/grpc_gevent.py).
     if worker.cfg.worker_class_str.startswith("gevent"):  # gevent or gevent_pywsgi
+        from app.providers.grpc_gevent import cooperate_with_gevent
+
         try:
-            from app.providers.grpc_gevent import cooperate_with_gevent
+            cooperate_with_gevent()
         except ImportError:  # no gRPC installed
             return
-        cooperate_with_gevent()
 
 
 def worker_int(worker):

@@ -10,7 +10,7 @@ queue). Two costs follow:
 - gevent's `ThreadPool.apply` is general (a result object, an async watcher
   and a queue with a Python-level condition per task): about a quarter of
   the CPU of reading a Gemini answer over gRPC (docs/benchmarks.md, "The
-  real Gemini path": 207 -> 158 us per piece with the pool below);
+  real Gemini path": about 175 -> 140 us per piece with the pool below);
 - the hub's pool has 10 threads, which also render answers and run the local
   model (app/offload.py): with a few models (a channel each) gRPC's waits
   would take most of them.
