@@ -21,6 +21,20 @@ FIRST_PIECE_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)
 ANSWER_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
+# A label whose value a client chooses must come from a closed set: every
+# new value is a new series in every worker's file and in every scrape, so
+# made-up methods (nginx passes any word as one) would grow them without end.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+
+
+def method_label(method):
+    return method if method in HTTP_METHODS else OTHER
+
+
+def status_label(status):
+    return str(status) if isinstance(status, int) and 100 <= status <= 599 else OTHER
+
 
 @functools.cache
 def _families():
@@ -85,7 +99,10 @@ class Metrics:
         self._m["rate_limited"].labels(limit).inc()
 
     def http_request(self, route, method, status, seconds):
-        self._m["http_requests"].labels(route, method, str(status)).inc()
+        """`route` is the app's own rule (or "unmatched"); `method` and
+        `status` are brought into their closed sets here."""
+        method = method_label(method)
+        self._m["http_requests"].labels(route, method, status_label(status)).inc()
         self._m["http_seconds"].labels(route, method).observe(seconds)
 
 

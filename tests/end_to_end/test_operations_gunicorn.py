@@ -6,6 +6,7 @@ it, counts exactly that mix; one request's JSON log lines all carry its id."""
 import json
 import os
 import re
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -97,3 +98,31 @@ def test_every_json_log_line_of_a_request_and_its_answer_carries_its_id(stack):
     assert lines and all(record["request_id"] == "req-traced-000001" for record in lines)
     access = [line for line in Path(log_path).read_text().splitlines() if '"POST /messages HTTP/1.1" 200' in line]
     assert any(line.endswith(" req-traced-000001") for line in access), "gunicorn's access line names it too"
+
+
+def test_made_up_methods_do_not_grow_the_metrics_files_or_the_scrape(stack):
+    """Each invented method once made a series in a worker's file and in every
+    scrape; through gunicorn's workers they all count as `other`."""
+    base, _standin, _log, _metrics = stack
+    host, port = base.removeprefix("http://").split(":")
+
+    def send_methods(first):
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            for number in range(first, first + 100):
+                request = f"M{number:05d}AAAA / HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"
+                connection.sendall(request.encode())
+                reply = b""
+                while b"\r\n\r\n" not in reply:
+                    reply += connection.recv(65536)
+                head, _, body = reply.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(body) < length:
+                    body += connection.recv(65536)
+                assert head.split()[1] in (b"400", b"405"), head[:80]
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(send_methods, range(0, 1000, 100)))
+    families = text_string_to_metric_families(requests.get(f"{base}/metrics", timeout=30).text)
+    methods = {sample.labels["method"] for family in families if family.name == "chat_http_requests"
+               for sample in family.samples}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}, sorted(methods)[:10]

@@ -73,6 +73,29 @@ def test_http_requests_are_counted_by_route_not_path(make_app):
     assert tracked.changes == [2]
 
 
+def http_label_values(label):
+    return {sample.labels[label] for family in text_string_to_metric_families(_scrape())
+            if family.name == "chat_http_requests" for sample in family.samples}
+
+
+def _scrape():
+    from prometheus_client import generate_latest
+
+    return generate_latest(REGISTRY).decode()
+
+
+def test_made_up_http_methods_are_counted_as_other_not_one_series_each(make_app):
+    """An attacker's 10,000 invented methods (nginx passes any word as one)
+    must not make 10,000 series in every worker's file and every scrape."""
+    client = make_app(metrics=True).test_client()
+    other = ("chat_http_requests_total", {"route": "unmatched", "method": "other", "status": "405"})
+    with Delta(other) as tracked:
+        for number in range(10_000):
+            client.open("/", method=f"M{number:05d}AAAA")
+    assert tracked.changes == [10_000]
+    assert http_label_values("method") <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+
+
 def test_rate_limited_requests_are_counted_by_the_limit_that_refused(make_app):
     client = make_app(metrics=True, rate_messages_per_minute=1).test_client()
     with Delta(("chat_rate_limited_total", {"limit": "messages"})) as tracked:
