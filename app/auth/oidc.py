@@ -118,12 +118,18 @@ def forget_old_attempts():
 
 
 def verified_email(claims):
-    """The email the provider vouches for: not one it says is unverified.
-    (Some providers, Microsoft Entra among them, never send email_verified.)"""
+    """The email the provider vouches for. When it says whether it verified
+    it, only `true` (or the string "true", as some providers send it) is a
+    yes: "false", "False", 0, "0", "no" and anything else are not. (Some
+    providers, Microsoft Entra among them, never send email_verified.)"""
     email = claims.get("email")
-    if not isinstance(email, str) or claims.get("email_verified") is False:
+    if not isinstance(email, str) or ("email_verified" in claims and not _says_true(claims["email_verified"])):
         return None
     return email.strip().lower()[:320] or None
+
+
+def _says_true(value):
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def display_name(claims):

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import re
 
+import pytest
 import requests
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -227,6 +228,15 @@ def test_an_email_the_provider_has_not_verified_does_not_pass_the_allow_lists(oi
     app = oidc_app(allowed_email_domains=("example.com",))
     client = app.test_client()
     assert sign_in(client, provider, "ann@example.com", email_verified=False).status_code == 403
+
+
+@pytest.mark.parametrize("not_verified", ["false", "False", 0, "0", "no", "", None, [], {"verified": True}])
+def test_only_true_says_an_email_is_verified(oidc_app, provider, not_verified):
+    """A provider's "false" as a string (or 0, "no"...) once signed in as if verified."""
+    app = oidc_app(allowed_email_domains=("example.com",))
+    assert sign_in(app.test_client(), provider, "ann@example.com", email_verified=not_verified).status_code == 403
+    for verified in (True, "true", "True"):
+        assert sign_in(app.test_client(), provider, "ann@example.com", email_verified=verified).status_code == 303
 
 
 def test_pressing_sign_in_again_and_again_keeps_the_cookie_small(oidc_app, provider):
