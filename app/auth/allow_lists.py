@@ -1,5 +1,14 @@
 """Who may use the app once a provider or proxy has said who they are:
-CHAT_ALLOWED_EMAILS and CHAT_ALLOWED_EMAIL_DOMAINS (both empty: everyone)."""
+CHAT_ALLOWED_EMAILS and CHAT_ALLOWED_EMAIL_DOMAINS (both empty: everyone).
+
+Addresses are compared with ASCII letters folded only: `str.lower()` folds
+look-alikes too (U+212A KELVIN SIGN becomes "k"), so "ex\u212Ample.com"
+would pass as "example.com". A domain that is not ASCII is refused; an
+internationalised domain is listed and sent in its IDNA form (xn--...)."""
+
+import string
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def is_allowed(email, config):
@@ -9,10 +18,12 @@ def is_allowed(email, config):
         return True
     if not email:
         return False
-    email = email.strip().lower()
+    email = email.strip().translate(_ASCII_LOWER)
     local, at, domain = email.rpartition("@")
     if not (local and at and domain):
         return False  # no address at all (a proxy's user name)
+    if not domain.isascii():
+        return False
     return email in config.allowed_emails or domain in config.allowed_email_domains
 
 

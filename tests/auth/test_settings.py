@@ -56,5 +56,17 @@ def test_the_allow_lists(email, allowed):
     assert is_allowed(email, config) is allowed
 
 
+@pytest.mark.parametrize("look_alike", [
+    "ann@\u212Aernel.org",  # U+212A KELVIN SIGN, which str.lower() turns into "k"
+    "ann@KERNEL.\u041ERG",  # Cyrillic O
+    "\u212Aim@partner.net",
+])
+def test_look_alike_letters_do_not_pass_the_allow_lists(look_alike):
+    config = Config(allowed_email_domains=("kernel.org",), allowed_emails=("kim@partner.net",))
+    assert not is_allowed(look_alike, config)
+    assert is_allowed("Ann@KERNEL.org", config) and is_allowed("KIM@partner.net", config)
+    assert is_allowed("ann@xn--kernel-idna.org", Config(allowed_email_domains=("xn--kernel-idna.org",)))
+
+
 def test_without_allow_lists_everyone_the_provider_signs_in_may_use_it():
     assert is_allowed(None, Config()) and is_allowed("anyone@anywhere.net", Config())
