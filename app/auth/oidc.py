@@ -147,12 +147,13 @@ def callback():
         token = client.authorize_access_token()
     except OAuthError as error:
         # Also a missing or foreign state (MismatchingStateError): a stale tab, or a forged callback.
-        log.info("sign-in refused: %s %s", error.error, error.description)
+        # `error` and its description may be anyone's words (a crafted link):
+        # logged escaped and bounded, never shown on the site's page.
+        log.info("sign-in refused: %.100r %.300r", error.error, error.description)
         if error.error == "access_denied":
             message = "The sign-in provider did not let you in (or you declined), so you are not signed in."
         else:
-            reason = error.description or error.error or "the answer did not match this browser's sign-in"
-            message = f"Signing in did not complete ({reason}). Try again."
+            message = "Signing in did not complete. Try again."
         return refusal_response(400, message, heading="Not signed in")
     except requests.RequestException as error:
         log.warning("could not complete sign-in with the provider: %s", error)

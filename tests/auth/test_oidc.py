@@ -3,6 +3,7 @@ through the Flask test client: the protocol's checks, sessions, sign-out."""
 
 import base64
 import hashlib
+import logging
 import re
 
 import pytest
@@ -98,6 +99,19 @@ def test_a_person_who_declines_at_the_provider_is_told_and_not_signed_in(oidc_ap
     assert response.status_code == 400
     assert "did not let you in" in response.get_data(as_text=True)
     assert client.get("/").status_code == 303
+
+
+def test_an_error_callback_shows_a_fixed_sentence_and_logs_the_words_escaped(oidc_app, provider, caplog):
+    """Anyone can craft /sign-in/callback?error=...&error_description=...: its
+    words must not appear on the site's page, nor forge lines in the log."""
+    caplog.set_level(logging.INFO, logger="app.auth.oidc")
+    client = oidc_app().test_client()
+    response = client.get("/sign-in/callback", query_string={
+        "error": "server_error", "error_description": "Call +1-800-SCAM now\nFORGED log line"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Signing in did not complete. Try again." in page
+    assert "SCAM" not in page and "FORGED" not in page
+    assert "SCAM" in caplog.text and "\nFORGED" not in caplog.text
 
 
 def test_a_person_is_their_issuer_and_subject_whatever_their_email_becomes(oidc_app, provider):
