@@ -97,7 +97,13 @@ def request_body():
     if not request.is_json:
         return request.form
     try:
-        body = parse_json(request.get_data(as_text=True), "body")
+        # Strict: `as_text=True` would turn bytes that are not UTF-8 into
+        # U+FFFD, and store a message the client never sent.
+        text = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(400, "The body is not valid UTF-8.") from None
+    try:
+        body = parse_json(text, "body")
     except ValueError:
         body = None
     if not isinstance(body, dict):

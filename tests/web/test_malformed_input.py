@@ -39,6 +39,15 @@ def test_the_api_answers_malformed_json_with_a_clear_400(make_app, route, body):
     assert stored_messages(app) == 0
 
 
+@pytest.mark.parametrize("route", ["/api/chat", "/api/chat/stream"])
+def test_a_body_that_is_not_utf8_is_a_400_not_replacement_characters(make_app, route):
+    app = make_app(api_keys=(API_KEY,))
+    body = b'{"message": "caf\xe9 \xff", "conversation_id": "new"}'  # Latin-1, not UTF-8
+    response = api_client(app).post(route, data=body, content_type="application/json")
+    assert response.status_code == 400 and "UTF-8" in response.json["error"]
+    assert stored_messages(app) == 0
+
+
 def test_a_stored_conversation_refuses_a_lone_surrogate_before_saving(make_app):
     app = make_app(api_keys=(API_KEY,))
     body = '{"message": "\\ud83d", "conversation_id": "new"}'
