@@ -1,8 +1,9 @@
 """Headers: security headers on every response, and those of every streamed one."""
 
-# For every streamed response: no cache keeps a copy, and nginx passes each
-# piece on as it comes instead of buffering the answer.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# For every streamed response: no cache keeps a copy (`no-store`: `no-cache`
+# would let a browser or proxy store a private answer and only revalidate
+# it), and nginx passes each piece on as it comes instead of buffering it.
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 # No inline scripts or styles anywhere; htmx is configured without eval (no
 # hx-on, no js: expressions), so 'unsafe-eval' is not needed either.

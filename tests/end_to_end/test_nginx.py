@@ -94,6 +94,8 @@ def test_static_files_are_served_by_nginx_with_long_caching(stack):
     css = re.search(r'href="(/static/chat\.css\?v=[0-9a-f]+)"', page).group(1)
     response = requests.get(url + css, timeout=10)
     assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert len(response.raw.headers.getlist("Cache-Control")) == 1, "one Cache-Control header, not two"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "/static/" not in log.read_text(), "static files never reach gunicorn"
 
 

@@ -19,7 +19,7 @@ def test_text_stream_is_the_reply_in_chunks(make_app):
     response = stream(client, json={"message": "What is baseball?"})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["Cache-Control"] == "no-store"
     chunks = [chunk.decode() for chunk in response.response]
     assert is_whole_pieces_joined(chunks, split_evenly("What is baseball?", 4))
 

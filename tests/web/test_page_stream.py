@@ -39,7 +39,7 @@ def test_the_post_returns_the_bubbles_and_the_answer_streams_piece_by_piece_in_o
     assert answer_url(bubbles) == f"/answers/{answer_id}/events?offset=0"
     response = subscribe(client, bubbles)
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
-    assert response.headers["Cache-Control"] == "no-cache" and response.headers["X-Accel-Buffering"] == "no"
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["X-Accel-Buffering"] == "no"
     chunks = chunks_of(response)
     assert chunks[0].startswith(":"), "a comment leaves before the model's first token"
     events = decode_events("".join(chunks))
@@ -183,3 +183,12 @@ def test_any_sequence_of_disconnects_and_resumes_yields_exactly_the_models_text(
             ended = True
             break
     assert ended and bubble.parts == Bubble(split_for_streaming("".join(pieces))).parts
+
+
+def test_the_no_script_frame_and_the_event_stream_are_never_stored(app):
+    """A private answer: `no-store`, not `no-cache` (which lets a cache keep a copy)."""
+    client = app.test_client()
+    _conversation_id, answer_id, _bubbles = post(client, "/messages", message="private")
+    for url in (f"/answers/{answer_id}/progressive", f"/answers/{answer_id}/events"):
+        response = client.get(url, buffered=True)
+        assert response.headers["Cache-Control"] == "no-store", url
