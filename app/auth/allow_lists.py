@@ -11,6 +11,11 @@ import string
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
+def fold_email(email):
+    """`email` stripped, its ASCII letters in lower case, nothing else folded."""
+    return email.strip().translate(_ASCII_LOWER)
+
+
 def is_allowed(email, config):
     """`email` (None if the person has none, or an unverified one) is listed,
     or its domain is; a domain does not take its subdomains."""
@@ -18,7 +23,7 @@ def is_allowed(email, config):
         return True
     if not email:
         return False
-    email = email.strip().translate(_ASCII_LOWER)
+    email = fold_email(email)
     local, at, domain = email.rpartition("@")
     if not (local and at and domain):
         return False  # no address at all (a proxy's user name)

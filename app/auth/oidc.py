@@ -17,7 +17,7 @@ from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from app.auth.allow_lists import is_allowed, not_allowed_message
+from app.auth.allow_lists import fold_email, is_allowed, not_allowed_message
 from app.auth.people import person_signing_in
 from app.auth.sessions import signed_in_person, start_signed_in_session
 from app.storage.engine import session_for
@@ -125,7 +125,7 @@ def verified_email(claims):
     email = claims.get("email")
     if not isinstance(email, str) or ("email_verified" in claims and not _says_true(claims["email_verified"])):
         return None
-    return email.strip().lower()[:320] or None
+    return fold_email(email)[:320] or None
 
 
 def _says_true(value):

@@ -253,6 +253,13 @@ def test_only_true_says_an_email_is_verified(oidc_app, provider, not_verified):
         assert sign_in(app.test_client(), provider, "ann@example.com", email_verified=verified).status_code == 303
 
 
+def test_a_look_alike_email_from_the_provider_does_not_pass_the_allow_lists(oidc_app, provider):
+    """U+212A KELVIN SIGN, which `str.lower()` turns into "k"."""
+    app = oidc_app(allowed_email_domains=("kernel.org",))
+    assert sign_in(app.test_client(), provider, "ann@\u212Aernel.org", email_verified=True).status_code == 403
+    assert sign_in(app.test_client(), provider, "Ann@Kernel.org", email_verified=True).status_code == 303
+
+
 def test_pressing_sign_in_again_and_again_keeps_the_cookie_small(oidc_app, provider):
     client = oidc_app().test_client()
     for _ in range(30):
