@@ -10,7 +10,7 @@ closes: `standin_process()` uses that so that no stand-in outlives a
 benchmark that was itself killed). It answers like the fake model
 (app/providers/fake.py), so the load generator checks the same byte-exact
 echo: the text of the request's LAST `user` content, cut by the fake model's
-`split_evenly` (a copy), piece i sent `ttft + i * chunk` ms after the request
+`split_evenly` (bench/loadgen.py's), piece i sent `ttft + i * chunk` ms after the request
 arrived, on the stand-in's own clock (a late reader does not push later pieces
 back). Each piece is one GenerateContentResponse (candidates[0].content: role
 "model", one text part); the last one also carries finish_reason STOP and
@@ -64,6 +64,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import servers  # noqa: F401 - puts the project on sys.path (for standin_process's certificate)
+from loadgen import split_evenly  # the fake model's cut, with nothing loaded from the app
 
 GRPC_SERVICE = "google.cloud.aiplatform.v1beta1.PredictionService"
 GRPC_METHOD = "StreamGenerateContent"
@@ -73,20 +74,6 @@ CHARS_PER_TOKEN = 4  # roughly, for English: only for plausible usage counts
 
 
 # --- the answer, whatever the transport ----------------------------------------
-
-
-def split_evenly(text, chunks):
-    """The fake model's cut (app/providers/fake.py), repeated here so that the
-    benchmark, which imports this module, loads nothing from the app (as
-    bench/loadgen.py, which has the same copy)."""
-    count = max(1, min(chunks, len(text)))
-    size, extra = divmod(len(text), count)
-    pieces, start = [], 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        pieces.append(text[start:end])
-        start = end
-    return [piece for piece in pieces if piece]
 
 
 @dataclass(frozen=True)
