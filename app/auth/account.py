@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app, g, redirect, session, url_for
 
 from app.auth.people import count_conversations, move_conversations
-from app.auth.sessions import ANONYMOUS_OWNER, end_session
+from app.auth.sessions import ANONYMOUS_OWNER, OFFERED_TO, anonymous_offer_for, end_session
 from app.storage.engine import session_for
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.refusals import refusal_response
@@ -45,8 +45,9 @@ def sign_out():
 
 @bp.post("/claim")
 def claim():
-    anonymous = session.pop(ANONYMOUS_OWNER, None)
-    session.pop(CLAIM_LATER, None)
+    anonymous = anonymous_offer_for(g.person)
+    for key in (ANONYMOUS_OWNER, OFFERED_TO, CLAIM_LATER):
+        session.pop(key, None)
     if anonymous:
         with session_for(current_app) as db:
             moved = move_conversations(db, anonymous, g.person)
@@ -68,8 +69,9 @@ def signed_in_person():
 def claimable_conversations():
     """For the page: how many of this browser's anonymous conversations the
     person is offered (0 when there are none, or the offer was put off)."""
-    anonymous = session.get(ANONYMOUS_OWNER)
-    if g.get("person") is None or not anonymous or session.get(CLAIM_LATER):
+    person = g.get("person")
+    anonymous = anonymous_offer_for(person) if person is not None else None
+    if not anonymous or session.get(CLAIM_LATER):
         return 0
     with session_for(current_app) as db:
         return count_conversations(db, anonymous)

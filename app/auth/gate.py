@@ -10,9 +10,9 @@ anonymous owner from before is kept aside for the claim offer (account.py).
 from flask import current_app, g, redirect, request, session, url_for
 
 from app.auth.allow_lists import is_allowed, not_allowed_message
-from app.auth.people import is_anonymous_owner, owner_of, shown_name
+from app.auth.people import owner_of, shown_name
 from app.auth.proxy import person_from_proxy
-from app.auth.sessions import ANONYMOUS_OWNER, signed_in_person
+from app.auth.sessions import anonymous_offer, keep_anonymous_offer, signed_in_person
 from app.operations import log_context
 from app.storage.engine import session_for
 from app.web.refusals import refusal_response
@@ -48,11 +48,11 @@ def require_person():
     owner = owner_of(person)
     if session.get("owner") != owner:
         # The first request behind the proxy (a sign-in with a provider sets
-        # the owner itself): keep the browser's anonymous owner for the offer.
-        previous = session.get("owner")
-        if is_anonymous_owner(previous) and ANONYMOUS_OWNER not in session:
-            session[ANONYMOUS_OWNER] = previous
+        # the owner itself), or another person the proxy signed in on this
+        # browser: the browser's anonymous owner is kept for the first one's offer.
+        anonymous, offered_to = anonymous_offer()
         session["owner"] = owner
+        keep_anonymous_offer(person, anonymous, offered_to)
         session.permanent = True
     log_context.bind(owner=log_context.owner_hash(owner))
     return None

@@ -21,6 +21,10 @@ SIGN_IN = "sign_in"
 # A browser's anonymous owner from before its first sign-in: its
 # conversations are offered to the person (app/auth/account.py).
 ANONYMOUS_OWNER = "anonymous_owner"
+# The id of the person that offer is for: the first to sign in on the
+# browser. Whoever signs in there after them (a shared computer) is not
+# offered what the browser did before, and the browser forgets it.
+OFFERED_TO = "anonymous_offered_to"
 # The same daily precision as people's seen_at (app/auth/people.py).
 SEEN_AT_PRECISION = 86400
 
@@ -29,16 +33,23 @@ def _digest(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def browser_anonymous_owner():
-    """This browser's anonymous owner, whether still in use or kept for the offer."""
-    owner = session.get(ANONYMOUS_OWNER) or session.get("owner")
-    return owner if is_anonymous_owner(owner) else None
+def anonymous_offer():
+    """This browser's anonymous owner and the person whose offer it is:
+    (owner, None) before anyone signed in here, (owner, person id) once
+    someone did, (None, None) when there is nothing to offer. A kept owner
+    that names nobody (a session from before offers had a person) is nobody's."""
+    if ANONYMOUS_OWNER in session:
+        owner, offered_to = session[ANONYMOUS_OWNER], session.get(OFFERED_TO)
+        return (owner, offered_to) if is_anonymous_owner(owner) and offered_to is not None else (None, None)
+    owner = session.get("owner")
+    return (owner, None) if is_anonymous_owner(owner) else (None, None)
 
 
 def start_signed_in_session(db, person):
     """Rotate the session into `person`'s: a new cookie with a new sign-in
-    token and a new CSRF token, keeping only the browser's anonymous owner."""
-    anonymous = browser_anonymous_owner()
+    token and a new CSRF token, keeping only the browser's anonymous owner
+    (for `person` if they are the first to sign in here)."""
+    anonymous, offered_to = anonymous_offer()
     session.clear()
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -48,9 +59,26 @@ def start_signed_in_session(db, person):
     db.commit()
     session[SIGN_IN] = token
     session["owner"] = owner_of(person)
-    if anonymous:
-        session[ANONYMOUS_OWNER] = anonymous
+    keep_anonymous_offer(person, anonymous, offered_to)
     session.permanent = True
+
+
+def keep_anonymous_offer(person, anonymous, offered_to):
+    """Offer this browser's anonymous conversations to `person` if nobody
+    else signed in here before them; else forget the browser's anonymous
+    owner, which was offered to that first person alone."""
+    if anonymous and offered_to in (None, person.id):
+        session[ANONYMOUS_OWNER], session[OFFERED_TO] = anonymous, person.id
+    else:
+        session.pop(ANONYMOUS_OWNER, None)
+        session.pop(OFFERED_TO, None)
+
+
+def anonymous_offer_for(person):
+    """The anonymous owner whose conversations `person` is offered, or None."""
+    if session.get(OFFERED_TO) != person.id:
+        return None
+    return session.get(ANONYMOUS_OWNER)
 
 
 def signed_in_person(db):
@@ -79,13 +107,13 @@ def signed_in_person(db):
 
 def end_session(db):
     """Sign out: the sign-in is deleted and the session emptied. The browser
-    keeps its anonymous owner if it still has one, so a later sign-in here
-    can still be offered that browser's conversations."""
+    keeps its anonymous owner if it still has one, so that the person it is
+    offered to can still take that browser's conversations at a later sign-in."""
     token = session.get(SIGN_IN)
     if isinstance(token, str):
         db.execute(delete(SignIn).where(SignIn.id == _digest(token)))
         db.commit()
-    anonymous = browser_anonymous_owner()
+    anonymous, offered_to = anonymous_offer()
     session.clear()
-    if anonymous:
-        session[ANONYMOUS_OWNER] = anonymous
+    if anonymous and offered_to is not None:
+        session[ANONYMOUS_OWNER], session[OFFERED_TO] = anonymous, offered_to

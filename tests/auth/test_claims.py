@@ -6,6 +6,7 @@ import re
 from flask.testing import FlaskClient
 
 from tests.auth.conftest import sign_in
+from tests.auth.test_proxy import as_person, proxy_app  # noqa: F401 (a fixture, with the proxy's settings)
 from tests.conftest import HTMX
 
 
@@ -87,3 +88,56 @@ def test_claiming_needs_a_signed_in_person(make_app, oidc_app):
     cookie, (url,) = anonymous_browser(make_app, "Old notes")
     browser = same_browser(oidc_app(), cookie)
     assert browser.post("/claim", headers=HTMX).status_code == 401
+
+
+def test_a_browsers_conversations_are_offered_only_to_the_first_person_who_signs_in_there(
+        make_app, oidc_app, provider):
+    """A shared computer: Alice used it before sign-in was turned on, signed in
+    and out again (leaving her old conversations for later); Bob, next on that
+    browser, was offered them and could take them."""
+    cookie, (url,) = anonymous_browser(make_app, "Alice's private notes")
+    app = oidc_app()
+    browser = same_browser(app, cookie)
+    sign_in(browser, provider, "alice@example.com")
+    assert "1 conversation from before" in offer_of(browser.get("/").get_data(as_text=True))
+    token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/").get_data(as_text=True)).group(1)
+    assert browser.post("/sign-out", headers={"X-CSRF-Token": token}).status_code == 303
+
+    sign_in(browser, provider, "bob@example.com")
+    page = browser.get("/").get_data(as_text=True)
+    assert "Signed in as" in page and "bob@example.com" in page
+    assert offer_of(page) is None
+    assert browser.post("/claim").status_code == 303
+    assert browser.get(url).status_code == 404, "Bob took nothing"
+
+    # Nor once Bob has gone: the offer was Alice's, at her first sign-in here.
+    sign_in(browser, provider, "carol@example.com")
+    assert offer_of(browser.get("/").get_data(as_text=True)) is None
+    browser.post("/claim")
+    assert browser.get(url).status_code == 404
+
+
+def test_signing_in_as_someone_else_without_signing_out_offers_them_nothing(make_app, oidc_app, provider):
+    cookie, (url,) = anonymous_browser(make_app, "Alice's private notes")
+    app = oidc_app()
+    browser = same_browser(app, cookie)
+    sign_in(browser, provider, "alice@example.com")
+    sign_in(browser, provider, "bob@example.com")
+    assert offer_of(browser.get("/").get_data(as_text=True)) is None
+    browser.post("/claim")
+    assert browser.get(url).status_code == 404
+
+
+def test_behind_the_proxy_the_next_person_on_a_browser_is_offered_nothing(make_app, proxy_app):
+    cookie, (url,) = anonymous_browser(make_app, "Alice's private notes")
+    app = proxy_app()
+    alice = as_person(app, "alice@example.com")
+    alice.set_cookie("session", cookie)
+    assert "1 conversation from before" in offer_of(alice.get("/").get_data(as_text=True))
+    # The proxy signs Bob in on the same browser (the same cookie jar).
+    bob = as_person(app, "bob@example.com")
+    bob.set_cookie("session", alice.get_cookie("session").value)
+    assert offer_of(bob.get("/").get_data(as_text=True)) is None
+    bob.post("/claim")
+    assert bob.get(url).status_code == 404
+    assert as_person(app, "alice@example.com").get(url).status_code == 404, "still nobody's but the browser's"
