@@ -37,3 +37,11 @@ def not_allowed_message(who):
         f"You are signed in as {who}, but this chat is open only to the people its operator allows. "
         "Ask them to add you (CHAT_ALLOWED_EMAILS or CHAT_ALLOWED_EMAIL_DOMAINS), or sign in with another account."
     )
+
+
+def no_longer_allowed_message(who):
+    return (
+        f"Your sign-in has ended: this chat is no longer open to you ({who}). "
+        "Ask its operator to add you again (CHAT_ALLOWED_EMAILS or CHAT_ALLOWED_EMAIL_DOMAINS), "
+        "or sign in with another account."
+    )

@@ -9,10 +9,10 @@ anonymous owner from before is kept aside for the claim offer (account.py).
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from app.auth.allow_lists import is_allowed, not_allowed_message
+from app.auth.allow_lists import is_allowed, no_longer_allowed_message, not_allowed_message
 from app.auth.people import owner_of, shown_name
 from app.auth.proxy import person_from_proxy
-from app.auth.sessions import anonymous_offer, keep_anonymous_offer, signed_in_person
+from app.auth.sessions import anonymous_offer, end_session, keep_anonymous_offer, signed_in_person
 from app.operations import log_context
 from app.storage.engine import session_for
 from app.web.refusals import refusal_response
@@ -42,8 +42,10 @@ def require_person():
     person = current_person(config)
     if person is None:
         return sign_in_needed(config)
-    if config.auth == "proxy" and not is_allowed(person.email, config):
-        return refusal_response(403, not_allowed_message(shown_name(person)), heading="Not allowed here")
+    # On every request, not only at sign-in: a person the operator has since
+    # taken off the allow-lists is turned away at once (the lists are in memory).
+    if not is_allowed(person.email, config):
+        return not_allowed(config, person)
     g.person = person
     owner = owner_of(person)
     if session.get("owner") != owner:
@@ -56,6 +58,20 @@ def require_person():
         session.permanent = True
     log_context.bind(owner=log_context.owner_hash(owner))
     return None
+
+
+def not_allowed(config, person):
+    if config.auth == "proxy":
+        return refusal_response(403, not_allowed_message(shown_name(person)), heading="Not allowed here")
+    # Signed in with the provider before the lists changed: that sign-in ends here.
+    with session_for(current_app) as db:
+        end_session(db)
+    message = no_longer_allowed_message(person.email or shown_name(person))
+    if request.method == "GET" and request.headers.get("HX-Request") != "true":
+        from app.auth.oidc import sign_in_page_for
+
+        return sign_in_page_for(request.full_path.rstrip("?"), notice=message), 403
+    return refusal_response(403, message, heading="Not allowed here")
 
 
 def sign_in_needed(config):

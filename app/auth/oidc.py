@@ -85,9 +85,13 @@ def sign_in_page():
     with session_for(current_app) as db:
         if signed_in_person(db) is not None:
             return redirect(target, code=303)
-    return render_template(
-        "sign_in.html", target=target, provider=provider_label(), signed_out=request.args.get("signed_out") == "1"
-    )
+    return sign_in_page_for(target, signed_out=request.args.get("signed_out") == "1")
+
+
+def sign_in_page_for(target, signed_out=False, notice=None):
+    """The sign-in page, coming back to `target`; `notice` says why it is shown."""
+    return render_template("sign_in.html", target=local_target(target), provider=provider_label(),
+                           signed_out=signed_out, notice=notice)
 
 
 @bp.get("/sign-in/start")

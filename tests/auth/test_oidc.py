@@ -283,3 +283,45 @@ def test_a_provider_that_claims_to_be_another_issuer_is_not_used(oidc_app, provi
     response = oidc_app().test_client().get("/sign-in/start")
     assert response.status_code == 502
     assert "not the one this chat is set up for" in response.get_data(as_text=True)
+
+
+def test_a_person_taken_off_the_allow_lists_is_signed_out_at_their_next_request(oidc_app, provider):
+    """The allow-lists were checked only at the callback: a session begun
+    while a domain was listed outlived its removal."""
+    app = oidc_app(allowed_email_domains=("example.com",))
+    client = app.test_client()
+    sign_in(client, provider, "ann@example.com", name="Ann")
+    assert client.get("/").status_code == 200
+    cookie = client.get_cookie("session").value
+
+    # The operator drops the domain and restarts the app; the browser keeps its cookie.
+    restarted = oidc_app(allowed_email_domains=("example.org",))
+    same_browser = restarted.test_client()
+    same_browser.set_cookie("session", cookie)
+    response = same_browser.get("/c/abc")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "no longer open to you" in page and "ann@example.com" in page
+    assert 'href="/sign-in/start?next=/c/abc"' in page, "a sign-in page, to sign in as someone allowed"
+    with session_for(restarted) as db:
+        assert db.scalars(select(SignIn)).all() == [], "the sign-in itself ended"
+    assert same_browser.get("/").status_code == 303, "signed out: the next page asks for a sign-in"
+    # Any other copy of the cookie is refused too, and the page's own requests are told why.
+    copied = restarted.test_client()
+    copied.set_cookie("session", cookie)
+    assert copied.post("/messages", data={"message": "x"}, headers=HTMX).status_code == 401
+
+
+def test_a_person_taken_off_the_allow_lists_cannot_act_with_their_open_page(oidc_app, provider):
+    app = oidc_app(allowed_emails=("ann@example.com",))
+    client = app.test_client()
+    sign_in(client, provider, "ann@example.com")
+    cookie = client.get_cookie("session").value
+    restarted = oidc_app(allowed_emails=("bob@example.com",))
+    same_browser = restarted.test_client()
+    same_browser.set_cookie("session", cookie)
+    response = same_browser.post("/messages", data={"message": "still here?"}, headers=HTMX)
+    assert response.status_code == 403
+    assert "no longer open to you" in response.get_data(as_text=True)
+    with session_for(restarted) as db:
+        assert db.scalars(select(SignIn)).all() == []
