@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app.answers.generation import reap_if_abandoned
 from app.operations.request_ids import current_request_id
-from app.storage import queries
+from app.storage import queries, storage_use
 from app.storage.engine import session_for
 from app.storage.models import Conversation, Message
 
@@ -25,6 +26,46 @@ class ConversationNotFound(LookupError):
 
 class NothingToRedo(ValueError):
     """Regenerate asked for in a conversation with no question to answer again."""
+
+
+class AnswerBeingWritten(Exception):
+    """Regenerate or Edit while the question's answer is still being written
+    (a double click, or the same request sent twice at once): nothing was
+    saved, and no second answer is generated. Stop it first."""
+
+    MESSAGE = ("An answer is already being written for this question. "
+               "Wait for it to finish, or stop it, then try again.")
+
+    def __init__(self):
+        super().__init__(self.MESSAGE)
+
+
+class OverStorageAllowance(Exception):
+    """The owner's conversations already keep CHAT_STORAGE_PER_PERSON_MB or
+    more: nothing new is saved until they delete some."""
+
+    def __init__(self, used_bytes, allowed_bytes):
+        self.used_bytes, self.allowed_bytes = used_bytes, allowed_bytes
+        super().__init__(
+            f"Your conversations take {_megabytes(used_bytes)} MB, and this server keeps at most "
+            f"{_megabytes(allowed_bytes)} MB for each person: delete some old conversations to send new messages."
+        )
+
+
+def _megabytes(count):
+    return f"{count / 1_000_000:,.1f}" if count >= 100_000 else f"{count / 1_000_000:,.3f}"
+
+
+def check_storage_allowance(config, owner):
+    """OverStorageAllowance if `owner` keeps their allowance or more (one SUM
+    over an index: app/storage/storage_use.py)."""
+    allowed = int(config.storage_per_person_mb * 1_000_000)
+    if not allowed:
+        return
+    with current_app.extensions["db_engine"].connect() as connection:
+        used = storage_use.used_bytes(connection, owner)
+    if used >= allowed:
+        raise OverStorageAllowance(used, allowed)
 
 
 class AlreadySent(Exception):
@@ -72,8 +113,10 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None,
     replaces the last question and its answer with `text` (searching if
     asked, or if the question it replaces did). See AnswerChoices. The answer is saved streaming and unclaimed: the
     caller has it generated (app/answers/generation.py). A `send_key` that
-    was saved before raises AlreadySent.
+    was saved before raises AlreadySent; an owner over their storage
+    allowance (CHAT_STORAGE_PER_PERSON_MB), OverStorageAllowance.
     """
+    check_storage_allowance(current_app.config["CHAT"], owner)
     # The hot writes run on the driver's cursor (app/storage/driver_sql.py),
     # so the driver's own IntegrityError comes as well as SQLAlchemy's.
     duplicate = (IntegrityError, current_app.extensions["db_engine"].dialect.dbapi.IntegrityError)
@@ -106,8 +149,10 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
             raise ConversationNotFound(conversation_id)
         removed = []
         model = conversation.model
+        if mode in (REDO_ANSWER, REDO_EXCHANGE):
+            _refuse_while_being_written(conversation)
         if mode == REDO_ANSWER:
-            removed, question = queries.drop_last_answer(db, conversation)
+            removed, question = _dropped(queries.drop_last_answer, db, conversation)
             if question is None:
                 raise NothingToRedo("There is no question to answer again.")
             search = search_allowed(config, question.search)
@@ -116,13 +161,36 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
             if mode == REDO_EXCHANGE:
                 replaced = queries.last_question(conversation)
                 search = search or search_allowed(config, replaced is not None and replaced.search)
-                removed = queries.drop_last_exchange(db, conversation)
+                removed = _dropped(queries.drop_last_exchange, db, conversation)
             if choices.model and models.known(choices.model):
                 model = conversation.model = choices.model
         if choices.instructions is not None:
             conversation.instructions = queries.storable(choices.instructions) or None
         # The removals and the new rows commit together.
+        if removed:
+            storage_use.recount_conversation(db.connection(), conversation.id)
         question, answer = queries.add_exchange(db.connection(), conversation, text, models.label(model),
                                                 current_request_id(), send_key, search)
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)
+
+
+def _dropped(drop, db, conversation):
+    try:
+        return drop(db, conversation)
+    except queries.AnswerBeingWritten:
+        raise AnswerBeingWritten() from None
+
+
+def _refuse_while_being_written(conversation):
+    """AnswerBeingWritten if the last answer is still streaming, unless its
+    generator died (then it is marked interrupted here, and may be redone).
+    The removal itself checks again in the database (queries.drop_last_answer):
+    this only spares the common case a write."""
+    streaming = queries.last_answer_streaming(conversation)
+    if streaming is None:
+        return
+    with session_for(current_app) as db:
+        progress = queries.answer_progress(db, streaming.id)
+    if progress is None or not reap_if_abandoned(current_app._get_current_object(), streaming.id, progress):
+        raise AnswerBeingWritten()

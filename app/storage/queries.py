@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.answers.outcomes import BLOCKED, INTERRUPTED, STOPPED
 from app.answers.reply_pipeline import Finished
 from app.storage import driver_sql
+from app.storage.storage_use import size_of
 from app.providers.ending import Usage
 from app.providers.grounding import Grounding
 from app.storage.models import Conversation, Message, new_conversation_id, utcnow
@@ -67,13 +68,16 @@ def start_conversation(owner_id, first_message, model=None, instructions=None):
 # (242 against 62 us for a new conversation's rows), and under load that CPU
 # is taken from every other stream in the worker.
 _INSERT_CONVERSATION = """
-    INSERT INTO conversations (id, owner_id, title, created_at, updated_at, model, instructions)
-    VALUES (:id, :owner_id, :title, :created_at, :now, :model, :instructions)"""
-_TOUCH_CONVERSATION = "UPDATE conversations SET updated_at = :now WHERE id = :conversation_id"
+    INSERT INTO conversations (id, owner_id, title, created_at, updated_at, model, instructions, stored_bytes)
+    VALUES (:id, :owner_id, :title, :created_at, :now, :model, :instructions, :stored_bytes)"""
+_TOUCH_CONVERSATION = """
+    UPDATE conversations SET updated_at = :now, stored_bytes = stored_bytes + :stored_bytes
+    WHERE id = :conversation_id"""
 _INSERT_MESSAGE = """
     INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id, send_key,
-                          search)
-    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key, :search)
+                          search, stored_bytes)
+    VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key, :search,
+            :stored_bytes)
     RETURNING id"""
 _CLAIM_ANSWER = f"""
     UPDATE messages SET generator = :generator, alive_at = :now
@@ -89,7 +93,13 @@ _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
     finish_reason = :finish_reason, block_category = :block_category,
     input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
-    thoughts = :thoughts, grounding = :grounding"""
+    thoughts = :thoughts, grounding = :grounding, stored_bytes = :stored_bytes"""
+# Before the answer's row is written: its conversation's count changes by
+# what the answer keeps now less what it kept (nothing, if it was streaming).
+_COUNT_ANSWER = """
+    UPDATE conversations SET stored_bytes = stored_bytes + :stored_bytes
+        - (SELECT stored_bytes FROM messages WHERE id = :answer_id)
+    WHERE id = (SELECT conversation_id FROM messages WHERE id = :answer_id)"""
 _SAVE_FINISHED = f"UPDATE messages SET outcome = :outcome, {_FINISHED_COLUMNS} WHERE id = :answer_id"
 # A Stop handled by another process marks the answer first; the stream then
 # only sees its client go away, and the answer stays stopped.
@@ -112,20 +122,23 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
     """
     now = utcnow()
     stored_now = driver_sql.timestamp(connection, now)
+    question_bytes = size_of(user_text)
     if inspect(conversation).transient:
         driver_sql.run(connection, _INSERT_CONVERSATION, {
             "id": conversation.id, "owner_id": conversation.owner_id, "title": conversation.title,
             "created_at": driver_sql.timestamp(connection, conversation.created_at), "now": stored_now,
-            "model": conversation.model, "instructions": conversation.instructions,
+            "model": conversation.model, "instructions": conversation.instructions, "stored_bytes": question_bytes,
         })
     else:
-        driver_sql.run(connection, _TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": stored_now})
+        driver_sql.run(connection, _TOUCH_CONVERSATION, {"conversation_id": conversation.id, "now": stored_now,
+                                                         "stored_bytes": question_bytes})
         set_committed_value(conversation, "updated_at", now)
     rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id,
-             "send_key": None, "search": bool(search)}]
+             "send_key": None, "search": bool(search), "stored_bytes": 0}]
     if user_text is not None:
         rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": "",
-                        "request_id": request_id, "send_key": send_key, "search": bool(search)})
+                        "request_id": request_id, "send_key": send_key, "search": bool(search),
+                        "stored_bytes": question_bytes})
     messages = []
     for row in rows:
         message_id = driver_sql.run(connection, _INSERT_MESSAGE, {
@@ -314,7 +327,11 @@ def save_answer(connection, answer_id, finished, rendered):
     (nothing if the conversation was deleted meanwhile). `connection`: a Core
     connection in a transaction."""
     statement = _SAVE_INTERRUPTED if finished.outcome == INTERRUPTED else _SAVE_FINISHED
-    driver_sql.run(connection, statement, {"answer_id": answer_id, "rendered": rendered, **finished_columns(finished)})
+    columns = finished_columns(finished)
+    stored_bytes = size_of(columns["content"], rendered, columns["thoughts"], columns["grounding"])
+    params = {"answer_id": answer_id, "rendered": rendered, "stored_bytes": stored_bytes, **columns}
+    driver_sql.run(connection, _COUNT_ANSWER, params)
+    driver_sql.run(connection, statement, params)
 
 
 def mark_stopped(session, owner_id, answer_id):
@@ -333,13 +350,43 @@ def last_ids(messages):
     return question, answer
 
 
+class AnswerBeingWritten(Exception):
+    """Regenerate or Edit found the question's answer still streaming, or
+    its exchange already replaced by a request that came at the same time."""
+
+
+# A removal for Regenerate or Edit deletes a row only as it was read and only
+# once its answer has ended: of two requests that read the same exchange, the
+# database lets one delete it (PostgreSQL makes the other wait for its row
+# lock, then finds nothing; SQLite runs one writer at a time), and the other
+# is told, not sent to the model a second time.
+_REMOVE_ENDED = f"DELETE FROM messages WHERE id = :id AND outcome != '{STREAMING}' RETURNING id"
+
+
+def _remove_ended(session, conversation, count):
+    """Delete the last `count` messages of `conversation` in the session's
+    transaction, or raise AnswerBeingWritten; their ids, newest first."""
+    messages = list(conversation.messages)
+    removed = messages[len(messages) - count:][::-1]
+    connection = session.connection()
+    for message in removed:
+        if driver_sql.run(connection, _REMOVE_ENDED, {"id": message.id}) is None:
+            raise AnswerBeingWritten(message.id)  # the caller's session rolls back what was deleted
+    for message in removed:
+        session.expunge(message)
+    # The collection without them, as if loaded so: the ORM deletes nothing more.
+    set_committed_value(conversation, "messages", messages[:len(messages) - count])
+    return [message.id for message in removed]
+
+
 def drop_last_answer(session, conversation):
-    """Remove the last answer to answer its question again; (removed ids, question)."""
+    """Remove the last answer to answer its question again; (removed ids,
+    question). AnswerBeingWritten if it is still streaming or already gone."""
     messages = conversation.messages
     removed = []
     if messages and messages[-1].role == "assistant":
-        removed.append(messages[-1].id)
-        session.delete(messages.pop())
+        removed = _remove_ended(session, conversation, 1)
+    messages = conversation.messages
     question = messages[-1] if messages and messages[-1].role == "user" else None
     return removed, question
 
@@ -349,16 +396,23 @@ def last_question(conversation):
 
 
 def drop_last_exchange(session, conversation):
-    """Remove the last question and its answer, to send an edited question; removed ids."""
+    """Remove the last question and its answer, to send an edited question;
+    removed ids. AnswerBeingWritten if the answer is still streaming or the
+    exchange is already gone."""
     messages = conversation.messages
-    removed = []
-    while messages:
-        message = messages.pop()
-        removed.append(message.id)
-        session.delete(message)
+    count = 0
+    for message in reversed(messages):
+        count += 1
         if message.role == "user":
             break
-    return removed
+    return _remove_ended(session, conversation, count) if count else []
+
+
+def last_answer_streaming(conversation):
+    """The conversation's last message if it is an answer still streaming, else None."""
+    messages = conversation.messages
+    last = messages[-1] if messages else None
+    return last if last is not None and last.role == "assistant" and last.outcome == STREAMING else None
 
 
 def finished_columns(finished):

@@ -19,9 +19,10 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from app.answers.exchanges import (
-    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, AnswerChoices, ConversationNotFound, NothingToRedo,
-    begin_exchange,
+    NEW_ANSWER, REDO_ANSWER, REDO_EXCHANGE, AlreadySent, AnswerBeingWritten, AnswerChoices, ConversationNotFound,
+    NothingToRedo, begin_exchange,
 )
+from app.answers.exchanges import OverStorageAllowance
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
@@ -35,7 +36,8 @@ from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
 from app.web.message_input import BadInput, check_instructions, check_message, check_model, parse_offset
-from app.web.rate_limits import RateLimited
+from app.web.event_stream_limits import TooManyReaders, take_reader
+from app.web.rate_limits import RateLimited, release_when_done
 from app.web.refusals import http_error, refused
 
 bp = Blueprint("chat", __name__)
@@ -61,6 +63,14 @@ def refused_request(error):
 @bp.errorhandler(ConversationNotFound)
 def conversation_not_found(_error):
     return http_error(NotFound())
+
+
+@bp.errorhandler(OverStorageAllowance)
+def over_storage_allowance(error):
+    # 413: what they send cannot be stored (4xx: the page shows the sentence;
+    # not 429: waiting does not help). The box keeps the draft.
+    conversation_id = (request.view_args or {}).get("conversation_id") or request.form.get("conversation_id", "")
+    return refuse(BadInput(413, str(error)), conversation_id, request.form.get("message", ""))
 
 
 @bp.app_context_processor
@@ -139,6 +149,9 @@ def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
         exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices)
     except AlreadySent as sent:
         return already_sent(sent.conversation_id)
+    except AnswerBeingWritten as error:
+        # 409: this question's answer is on its way (often this very click's first copy).
+        return refuse(BadInput(409, str(error)), conversation_id, text or "")
     app = current_app._get_current_object()
     if not from_htmx():
         claim_and_generate(app, exchange.answer.id)  # nobody else will
@@ -212,10 +225,12 @@ def finished_answer(app, answer_id):
 def answer_events(answer_id):
     """The answer as SSE for htmx: replayed from the subscriber's offset, then live."""
     owned_answer_or_404(answer_id)
+    release = take_reader(current_app.extensions["limiter"], answer_id, session["owner"], request.remote_addr)
     app = current_app._get_current_object()
     before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
+    events = subscriber_events(answer_id, before, events, finished_answer(app, answer_id))
     return Response(
-        stream_with_context(subscriber_events(answer_id, before, events, finished_answer(app, answer_id))),
+        stream_with_context(release_when_done(events, release)),
         mimetype="text/event-stream",
         headers=STREAM_HEADERS,
     )
@@ -226,11 +241,15 @@ def answer_progressive(answer_id):
     """The answer as a plain HTML document that grows as the answer is written:
     the page shows it in a frame when JavaScript is off."""
     conversation_id = owned_answer_or_404(answer_id)
+    try:
+        release = take_reader(current_app.extensions["limiter"], answer_id, session["owner"], request.remote_addr)
+    except TooManyReaders as error:
+        return refused(error)  # the frame shows the app's own page saying so
     app = current_app._get_current_object()
     _before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
     head = render_template("_progressive_head.html")
     conversation_url = url_for("chat.show_conversation", conversation_id=conversation_id)
-    body = progressive_document(head, events, conversation_url)
+    body = release_when_done(progressive_document(head, events, conversation_url), release)
     return Response(stream_with_context(body), mimetype="text/html", headers={
         **STREAM_HEADERS, **FRAMEABLE_HERE,
     })
