@@ -7,6 +7,7 @@ A bad setting stops start-up with a ConfigError whose message says what to set;
 import ipaddress
 import json
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlsplit
 
@@ -82,6 +83,10 @@ class Config:
     # CHAT_ALLOWED_EMAIL_DOMAINS / CHAT_ALLOWED_EMAILS (lower-case); both empty: anyone the provider signs in.
     allowed_email_domains: tuple = ()
     allowed_emails: tuple = ()
+    # CHAT_AUTH_PROXY_SECRET (proxy): what the nginx site in front sends with
+    # every request (app/auth/proxy.py); the header is believed only with it,
+    # so nothing else on the machine can reach gunicorn as someone.
+    auth_proxy_secret: str = ""
     # The models a conversation may choose (CHAT_MODELS, comma-separated; the
     # first is the default); empty: just `model`.
     models: tuple = ()
@@ -364,3 +369,15 @@ def check_sign_in(config):
                 ipaddress.ip_network(address, strict=False)
             except ValueError:
                 raise ConfigError(f"CHAT_AUTH_PROXY_ADDRESSES: {address!r} is not an address or network") from None
+# What deploy/nginx_config.py can write into the site as they are (it checks the same).
+PROXY_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+PROXY_SECRET = re.compile(r"[A-Za-z0-9_.~+/=-]{32,}")
+        auth_proxy_secret=env.get("CHAT_AUTH_PROXY_SECRET", "").strip(),
+        if not PROXY_HEADER_NAME.fullmatch(config.auth_header):
+            raise ConfigError(f"CHAT_AUTH_HEADER={config.auth_header!r} must be a header name: letters, digits "
+                              "and hyphens (for example X-Forwarded-Email)")
+        if not PROXY_SECRET.fullmatch(config.auth_proxy_secret):
+            raise ConfigError("CHAT_AUTH=proxy needs CHAT_AUTH_PROXY_SECRET: at least 32 letters, digits or "
+                              "-_.~+/= (for example the output of `openssl rand -hex 32`), the same value the "
+                              "nginx site is rendered with (nginx_config.py --auth-proxy reads it from the "
+                              "environment): the person's header is believed only on requests that carry it")

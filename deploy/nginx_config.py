@@ -5,11 +5,15 @@
 
     python3 deploy/nginx_config.py --standalone DIR ...   # a complete nginx.conf for `nginx -p DIR`
 
+    set -a; . /etc/chat/chat.env; set +a   # CHAT_AUTH=proxy: the site from the app's own settings
+    (umask 077; python3 deploy/nginx_config.py ... --auth-proxy > /etc/nginx/sites-available/chat)
+
 The tests and `make stack` use the same rendering, so what they prove is what
 is deployed. Only load tests from one address render it --no-client-limits.
 """
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -30,6 +34,29 @@ CLIENT_LIMITS = re.compile(r"^ *limit_(conn|req) .*\n", re.MULTILINE)
 AUTH_PROXY_LINES = re.compile(r"^( *)#auth: ?", re.MULTILINE)
 OAUTH2_PROXY = "http://127.0.0.1:4180"  # oauth2-proxy's default address
 PERSON_HEADER = "X-Forwarded-Email"
+# The app's own settings the site is rendered with for CHAT_AUTH=proxy, so the
+# header nginx replaces is the one the app believes, and the secret nginx
+# sends is the one it checks; their forms as app/config.py accepts them.
+PROXY_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+PROXY_SECRET = re.compile(r"[A-Za-z0-9_.~+/=-]{32,}")
+
+
+class SiteSettingsError(ValueError):
+    """The app's settings cannot make a proxy-mode site; the message says what to set."""
+
+
+def proxy_mode_settings(env):
+    """CHAT_AUTH_HEADER and CHAT_AUTH_PROXY_SECRET from the app's environment,
+    as render_site's auth_header and auth_secret."""
+    header = env.get("CHAT_AUTH_HEADER", "").strip()
+    secret = env.get("CHAT_AUTH_PROXY_SECRET", "").strip()
+    if not PROXY_HEADER_NAME.fullmatch(header):
+        raise SiteSettingsError(f"--auth-proxy renders the site from the app's settings: set CHAT_AUTH_HEADER "
+                                f"(a header name, e.g. {PERSON_HEADER}) as in /etc/chat/chat.env, got {header!r}")
+    if not PROXY_SECRET.fullmatch(secret):
+        raise SiteSettingsError("--auth-proxy renders the site from the app's settings: set CHAT_AUTH_PROXY_SECRET "
+                                "(32 or more letters, digits or -_.~+/=) as in /etc/chat/chat.env")
+    return dict(auth_header=header, auth_secret=secret)
 
 # A self-contained main config for running as an unprivileged test or demo
 # stack: everything (pid, logs, temp files) under one directory.
@@ -62,21 +89,26 @@ ${site}
 
 
 def render_site(listen, upstreams, static_root=STATIC_ROOT, read_timeout="300s", server_name="_",
-                client_limits=True, auth_proxy=None, auth_header=PERSON_HEADER):
+                client_limits=True, auth_proxy=None, auth_header=PERSON_HEADER, auth_secret=""):
     """`client_limits=False` drops the per-address limits: for load tests
     only, whose many clients all share one address. `auth_proxy`: the URL of
-    an authenticating proxy (oauth2-proxy) that nginx asks about each request
-    and that names the person in `auth_header` (CHAT_AUTH=proxy)."""
+    an authenticating proxy (oauth2-proxy) that nginx asks about each request;
+    nginx names the person in `auth_header` and vouches for it with
+    `auth_secret` (the app's CHAT_AUTH_HEADER and CHAT_AUTH_PROXY_SECRET,
+    from proxy_mode_settings)."""
     servers = "\n".join(f"    server {address};" for address in upstreams)
     text = (DEPLOY / "nginx.conf").read_text()
     if not client_limits:
         text = CLIENT_LIMITS.sub("", text)
     if auth_proxy:
+        proxy_mode_settings({"CHAT_AUTH_HEADER": auth_header, "CHAT_AUTH_PROXY_SECRET": auth_secret})
         text = AUTH_PROXY_LINES.sub(r"\1", text)
+    else:
+        auth_secret = ""  # not even in the commented-out lines
     return SiteTemplate(text).substitute(
         upstream_servers=servers, listen=listen, static_root=static_root,
         read_timeout=read_timeout, server_name=server_name,
-        auth_proxy=auth_proxy or OAUTH2_PROXY, auth_header=auth_header,
+        auth_proxy=auth_proxy or OAUTH2_PROXY, auth_header=auth_header, auth_secret=auth_secret,
     )
 
 
@@ -95,14 +127,17 @@ def main(argv=None):
     parser.add_argument("--no-client-limits", dest="client_limits", action="store_false",
                         help="no per-address limits: for a benchmark from one address, never for a site")
     parser.add_argument("--auth-proxy", nargs="?", const=OAUTH2_PROXY, metavar="URL",
-                        help=f"sign people in through oauth2-proxy at URL (default {OAUTH2_PROXY}): CHAT_AUTH=proxy")
-    parser.add_argument("--auth-header", default=PERSON_HEADER,
-                        help=f"the header that names the person to the app (CHAT_AUTH_HEADER; default {PERSON_HEADER})")
+                        help=f"sign people in through oauth2-proxy at URL (default {OAUTH2_PROXY}): CHAT_AUTH=proxy; "
+                             "reads the app's CHAT_AUTH_HEADER and CHAT_AUTH_PROXY_SECRET from the environment")
     args = parser.parse_args(argv)
+    try:
+        proxy_mode = proxy_mode_settings(os.environ) if args.auth_proxy else {}
+    except SiteSettingsError as error:
+        parser.error(str(error))
     site = dict(
         listen=args.listen, upstreams=args.upstream or ["127.0.0.1:8000"], static_root=args.static_root,
         read_timeout=args.read_timeout, server_name=args.server_name, client_limits=args.client_limits,
-        auth_proxy=args.auth_proxy, auth_header=args.auth_header,
+        auth_proxy=args.auth_proxy, **proxy_mode,
     )
     sys.stdout.write(render_standalone(args.standalone, **site) if args.standalone else render_site(**site))
 

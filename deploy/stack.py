@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy.nginx_config import render_standalone
+from deploy.nginx_config import proxy_mode_settings, render_standalone
 
 PROJECT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -104,11 +104,12 @@ def gunicorn(tmp_path, env=None, args=(), port=None, app_module="wsgi:app"):
 
 
 @contextmanager
-def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=True, auth_proxy=None):
+def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=True, auth_proxy=None, app_env=None):
     """A real nginx on a free loopback port, with the site from deploy/nginx.conf
     proxying to `upstreams` (base URLs). Yields (base_url, prefix_dir).
     `client_limits=False` is for load tests from one address alone, `auth_proxy`
-    an authenticating proxy's URL in front (see render_site)."""
+    an authenticating proxy's URL in front (see render_site), the site then
+    rendered from the app's settings `app_env` (the env given to `gunicorn`)."""
     port = port or free_port()
     prefix = tmp_path / f"nginx-{port}"
     prefix.mkdir(exist_ok=True)
@@ -123,6 +124,7 @@ def nginx(tmp_path, upstreams, read_timeout="300s", port=None, client_limits=Tru
             read_timeout=read_timeout,
             client_limits=client_limits,
             auth_proxy=auth_proxy,
+            **(proxy_mode_settings(app_env or {}) if auth_proxy else {}),
         )
     )
     process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config)], stderr=subprocess.STDOUT,

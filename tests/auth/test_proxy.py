@@ -1,32 +1,43 @@
 """CHAT_AUTH=proxy through the Flask test client: the person is the proxy's
-header, believed only from the proxy's own address. (Through the real nginx
+header, believed only from the proxy's own address, with the proxy's secret,
+and only when the proxy says it set that very header. (Through the real nginx
 and a stand-in auth service: tests/end_to_end/test_nginx_auth_proxy.py.)"""
 
+import logging
 import re
 
 import pytest
 from sqlalchemy import select
 
 from app.auth.people import remove_person
+from app.auth.proxy import PERSON_HEADER_NAME_HEADER, PROXY_SECRET_HEADER
 from app.storage.engine import session_for
 from app.storage.models import Person
 from tests.conftest import HTMX
 
 HEADER = "X-Forwarded-Email"
-VIA_PROXY = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+SECRET = "tests-proxy-secret-0123456789abcdef"
+# What the nginx site adds to every request it passes on (deploy/nginx.conf).
+FROM_NGINX = {PROXY_SECRET_HEADER: SECRET, PERSON_HEADER_NAME_HEADER: HEADER}
+VIA_PROXY = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", **FROM_NGINX}
 
 
 @pytest.fixture
 def proxy_app(make_app):
     def build(**overrides):
-        return make_app(auth="proxy", auth_header=HEADER, proxy_hops=1, **overrides)
+        return make_app(**{"auth": "proxy", "auth_header": HEADER, "proxy_hops": 1,
+                           "auth_proxy_secret": SECRET, **overrides})
     return build
 
 
-def as_person(app, email):
+def environ_of(headers):
+    return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+
+
+def as_person(app, email, header=HEADER, from_nginx=FROM_NGINX):
     """A browser behind the proxy, signed in there as `email`."""
     client = app.test_client()
-    client.environ_base.update({"HTTP_X_FORWARDED_EMAIL": email, "HTTP_X_FORWARDED_FOR": "203.0.113.9"})
+    client.environ_base.update(environ_of({header: email, "X-Forwarded-For": "203.0.113.9", **from_nginx}))
     return client
 
 
@@ -59,6 +70,32 @@ def test_the_header_is_believed_only_from_the_proxys_address(proxy_app):
     behind = as_person(trusted_network, "alice@example.com")
     behind.environ_base["REMOTE_ADDR"] = "10.1.2.3"
     assert behind.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("sent", [
+    {},  # straight to gunicorn from this machine: no secret
+    {PROXY_SECRET_HEADER: SECRET[:-1] + "0", PERSON_HEADER_NAME_HEADER: HEADER},
+    {PROXY_SECRET_HEADER: SECRET[:8], PERSON_HEADER_NAME_HEADER: HEADER},
+    {PROXY_SECRET_HEADER: SECRET + SECRET, PERSON_HEADER_NAME_HEADER: HEADER},
+])
+def test_the_header_from_this_machine_without_the_proxys_secret_names_nobody(proxy_app, sent):
+    attacker = as_person(proxy_app(), "alice@example.com", from_nginx=sent)
+    assert attacker.environ_base.get("REMOTE_ADDR", "127.0.0.1") == "127.0.0.1"
+    response = attacker.get("/")
+    assert response.status_code == 401 and "alice" not in response.get_data(as_text=True)
+
+
+def test_a_site_that_replaces_another_header_than_the_apps_names_nobody(proxy_app, caplog):
+    # The app believes Remote-Email, the site was rendered for X-Forwarded-Email:
+    # a client's own Remote-Email would come through nginx untouched.
+    app = proxy_app(auth_header="Remote-Email")
+    client = as_person(app, "alice@example.com", header="Remote-Email")
+    with caplog.at_level(logging.ERROR, logger="app.auth.proxy"):
+        assert client.get("/").status_code == 401
+    assert "render the site again" in caplog.text
+    rendered_for_it = as_person(app, "alice@example.com", header="Remote-Email",
+                                from_nginx={**FROM_NGINX, PERSON_HEADER_NAME_HEADER: "remote-email"})
+    assert rendered_for_it.get("/").status_code == 200
 
 
 @pytest.mark.parametrize("value", ["alice example", "a" * 256, "x\x01y"])

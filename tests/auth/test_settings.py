@@ -7,6 +7,8 @@ from app.auth.allow_lists import is_allowed
 from app.config import Config, ConfigError, load_config
 
 BASE = {"SECRET_KEY": "x" * 32, "CHAT_PROVIDER": "fake"}
+PROXY = {"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email", "CHAT_PROXY_HOPS": "1",
+         "CHAT_AUTH_PROXY_SECRET": "s" * 32}
 
 
 def config_of(**env):
@@ -25,14 +27,22 @@ def test_none_is_the_default():
       "CHAT_OIDC_SCOPES": "email"}, "openid"),
     ({"CHAT_AUTH": "proxy", "CHAT_PROXY_HOPS": "1"}, "CHAT_AUTH_HEADER"),
     ({"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email"}, "CHAT_PROXY_HOPS"),
-    ({"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email", "CHAT_PROXY_HOPS": "1",
-      "CHAT_AUTH_PROXY_ADDRESSES": "nginx"}, "not an address"),
+    ({**PROXY, "CHAT_AUTH_PROXY_ADDRESSES": "nginx"}, "not an address"),
+    ({**PROXY, "CHAT_AUTH_PROXY_SECRET": ""}, "needs CHAT_AUTH_PROXY_SECRET"),
+    ({**PROXY, "CHAT_AUTH_PROXY_SECRET": "x" * 31}, "needs CHAT_AUTH_PROXY_SECRET"),
+    ({**PROXY, "CHAT_AUTH_PROXY_SECRET": "x" * 32 + '"; add_header X 1'}, "needs CHAT_AUTH_PROXY_SECRET"),
+    ({**PROXY, "CHAT_AUTH_HEADER": "X-Email $chat_person;"}, "must be a header name"),
     ({"CHAT_ALLOWED_EMAILS": "a@example.com"}, "CHAT_AUTH=oidc or proxy"),
     ({"CHAT_API_KEYS": "k1=alice@example.com"}, "key=email"),
 ])
 def test_a_mode_without_what_it_needs_stops_start_up(env, says):
     with pytest.raises(ConfigError, match=says):
         config_of(**env)
+
+
+def test_proxy_mode_starts_with_a_strong_secret():
+    config = config_of(**{**PROXY, "CHAT_AUTH_PROXY_SECRET": " " + "a1" * 32 + " "})
+    assert config.auth == "proxy" and config.auth_proxy_secret == "a1" * 32
 
 
 def test_settings_are_read_and_normalised():

@@ -1,7 +1,9 @@
 """CHAT_AUTH=proxy through the shipped nginx site, rendered with an
 authenticating proxy in front (`--auth-proxy`): nginx asks a stand-in for
 oauth2-proxy about every request (auth_request) and passes on the person it
-names, never the header a client sent."""
+names, never the header a client sent. The site is rendered from the app's own
+settings (the header, the secret), and nothing that reaches gunicorn without
+that site can name anyone."""
 
 import re
 from pathlib import Path
@@ -13,8 +15,11 @@ from deploy.stack import NGINX, gunicorn, nginx
 from tests.conftest import HTMX, skip_or_fail
 from tests.end_to_end.auth_standin import COOKIE, auth_standin
 
+PROGRAM_KEY = "program-key-" + "7e" * 16
 PROXY_MODE = {"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email", "CHAT_PROXY_HOPS": "1",
-              "CHAT_API_KEYS": "program-key"}
+              "CHAT_AUTH_PROXY_SECRET": "e2e-proxy-secret-" + "5f" * 16, "CHAT_API_KEYS": PROGRAM_KEY}
+# Authelia's name for the person (README, Sign-in).
+RENAMED = {**PROXY_MODE, "CHAT_AUTH_HEADER": "Remote-Email"}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +33,7 @@ def site(tmp_path):
     """gunicorn (CHAT_AUTH=proxy) behind nginx with the stand-in in front:
     (nginx's URL, the requests the stand-in saw)."""
     with auth_standin() as (standin_url, seen), gunicorn(tmp_path, PROXY_MODE) as (app_url, _log, _process):
-        with nginx(tmp_path, [app_url], auth_proxy=standin_url) as (url, _prefix):
+        with nginx(tmp_path, [app_url], auth_proxy=standin_url, app_env=PROXY_MODE) as (url, _prefix):
             yield url, seen
 
 
@@ -92,7 +97,7 @@ def test_programs_use_their_api_key_not_the_proxy(site):
     url, _seen = site
     assert requests.post(url + "/api/chat", json={"message": "hi"}, timeout=30).status_code == 401
     answered = requests.post(url + "/api/chat", json={"message": "hi"}, timeout=30,
-                             headers={"Authorization": "Bearer program-key"})
+                             headers={"Authorization": f"Bearer {PROGRAM_KEY}"})
     assert answered.status_code == 200 and answered.json()["reply"] == "hi"
 
 
@@ -101,3 +106,42 @@ def test_the_site_without_a_sign_in_proxy_still_drops_a_clients_person_header(tm
     with gunicorn(tmp_path, PROXY_MODE) as (app_url, _log, _process), nginx(tmp_path, [app_url]) as (url, _prefix):
         response = requests.get(url + "/", headers={"X-Forwarded-Email": "alice@example.com", **HTMX}, timeout=30)
         assert response.status_code == 401
+
+
+def test_straight_to_gunicorn_from_this_machine_the_header_names_nobody(tmp_path):
+    # Anything on the machine can connect to gunicorn from 127.0.0.1, which is
+    # in CHAT_AUTH_PROXY_ADDRESSES: the header alone must not sign it in.
+    with gunicorn(tmp_path, PROXY_MODE) as (app_url, log, _process):
+        for guessed in ({}, {"X-Chat-Proxy-Secret": "x" * 40, "X-Chat-Proxy-Person-Header": "X-Forwarded-Email"}):
+            response = requests.get(app_url + "/", timeout=30, headers={
+                "X-Forwarded-Email": "alice@example.com", "X-Forwarded-For": "203.0.113.9", **guessed})
+            assert response.status_code == 401 and "alice" not in response.text
+        assert "without CHAT_AUTH_PROXY_SECRET" in log.read_text()
+
+
+def test_a_renamed_header_is_the_one_the_site_replaces(tmp_path):
+    with auth_standin() as (standin_url, _seen), gunicorn(tmp_path, RENAMED) as (app_url, _log, _process):
+        with nginx(tmp_path, [app_url], auth_proxy=standin_url, app_env=RENAMED) as (url, prefix):
+            assert "proxy_set_header Remote-Email $chat_person;" in (prefix / "nginx.conf").read_text()
+            bob, page = browser_signed_in_as(url, "bob@example.com")
+            assert "bob@example.com" in page
+            as_alice = bob.get(url + "/", headers={"Remote-Email": "alice@example.com"}, timeout=30)
+            assert as_alice.status_code == 200
+            assert "bob@example.com" in as_alice.text and "alice" not in as_alice.text
+
+
+def test_a_renamed_header_through_the_site_without_a_sign_in_proxy_names_nobody(tmp_path):
+    with gunicorn(tmp_path, RENAMED) as (app_url, _log, _process), nginx(tmp_path, [app_url]) as (url, _prefix):
+        response = requests.get(url + "/", headers={"Remote-Email": "alice@example.com", **HTMX}, timeout=30)
+        assert response.status_code == 401 and "alice" not in response.text
+
+
+def test_a_site_rendered_for_another_header_than_the_apps_names_nobody(tmp_path):
+    # CHAT_AUTH_HEADER changed in the app's settings, the site not rendered again:
+    # nginx replaces X-Forwarded-Email and passes a client's Remote-Email on.
+    with auth_standin() as (standin_url, _seen), gunicorn(tmp_path, RENAMED) as (app_url, log, _process):
+        with nginx(tmp_path, [app_url], auth_proxy=standin_url, app_env=PROXY_MODE) as (url, _prefix):
+            response = requests.get(url + "/", cookies={COOKIE: "bob@example.com"},
+                                    headers={"Remote-Email": "alice@example.com"}, timeout=30)
+            assert response.status_code == 401 and "alice" not in response.text
+            assert "render the site again" in log.read_text()
