@@ -18,7 +18,7 @@ from markupsafe import Markup
 from markdown_it import MarkdownIt
 
 from app.offload import run_off_the_hub
-from app.rendering.citations import link_markers, with_markers
+from app.rendering.citations import cite
 from app.rendering.highlighting import render_finished
 
 
@@ -112,7 +112,7 @@ def render_block(text):
 def render_answer(text, grounding=None):
     """A finished answer's HTML, code highlighted within the budget, with its
     Google Search citation markers (rendering/citations.py): what is stored."""
-    return link_markers(render_finished(render_markdown, with_markers(text, grounding)), grounding)
+    return render_finished(lambda text, highlight: cite(render_markdown(text, highlight), text, grounding), text)
 
 
 def answer_html(message):
@@ -121,8 +121,10 @@ def answer_html(message):
     rendered here, with its code plain. (Answers stored before code blocks
     were focusable get their tabindex here.)"""
     if message.rendered is None:
-        grounding = message.sources
-        return Markup(link_markers(render_block(with_markers(message.content, grounding)), grounding))
+        grounding, text = message.sources, message.content
+        if not grounding:
+            return Markup(render_block(text))
+        return Markup(run_off_the_hub(lambda: cite(render_markdown(text), text, grounding)))
     stored = message.rendered.replace(_UNFOCUSABLE_PRE, FOCUSABLE_PRE)
     return Markup(stored.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE))
 

@@ -8,7 +8,7 @@ from app.answers.prices import PriceTable, format_usd
 from app.config import ConfigError, load_config
 from app.providers.ending import Usage
 from app.providers.grounding import Grounding, Source, Support
-from app.rendering.citations import link_markers, with_markers
+from app.rendering.citations import cite
 
 BASE = {"CHAT_DEBUG": "1"}
 
@@ -71,17 +71,15 @@ def test_prices_count_thinking_as_output_long_prompts_and_search():
     assert [format_usd(c) for c in (0, 0.000042, 0.0123, 1.5)] == ["$0", "$0.000042", "$0.012", "$1.50"]
 
 
-def test_markers_land_after_the_supported_bytes_and_stray_sentinels_are_dropped():
+def test_markers_land_after_the_supported_bytes_and_the_models_own_characters_stay_text():
     text = "😀 One. Two.\ue000 Three."
     one_end = len("😀 One.".encode())
-    two_end = len("😀 One. Two.".encode())
+    two_end = len("😀 One. Two.\ue000".encode())
     grounding = Grounding((Source("https://a.example/", "A"),), (Support(one_end, (0,)), Support(two_end, (0,)),
                                                                  Support(10_000, (0,))))
-    marked = with_markers(text, grounding)
-    assert marked == "😀 One.\ue0001\ue001 Two.\ue0001\ue001 Three."
-    linked = link_markers(f"<p>{marked}</p>", grounding)
-    assert linked.count('<sup class="citations">') == 2 and "\ue000" not in linked
-    assert link_markers("<p>\ue000<span>1</span>\ue001 x</p>", grounding) == "<p> x</p>"
+    linked = cite(f"<p>{text}</p>", text, grounding)
+    mark = linked[linked.index("<sup"):linked.index("</sup>") + 6]
+    assert linked == f"<p>😀 One.{mark} Two.\ue000{mark} Three.</p>"
 
 
 def test_stored_grounding_round_trips_and_foreign_json_is_ignored():
