@@ -44,6 +44,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # last field is the request's id (app/operations/request_ids.py), which the
 # app's own lines for that request carry too.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s" %({x-request-id}o)s'
+# gunicorn's logger, less the queries that carry credentials (the sign-in
+# callback's code and state) in the access log's lines.
+logger_class = "app.operations.access_log.SecretQueryHidingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

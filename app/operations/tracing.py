@@ -25,6 +25,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import get_host
 
 from app.config import ConfigError
+from app.operations.secret_queries import is_secret_query, without_secret_query
 
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 DEFAULT_SERVICE_NAME = "chat"
@@ -143,10 +144,37 @@ def _untraced_when_host_not_trusted(app):
         (app.before_request_funcs, "_before_request"), (app.teardown_request_funcs, "_teardown_request"),
     ):
         hook, hooks = getattr(app, name), registry[None]
-        guarded = _unless_untraced(hook)
+        guarded = _unless_untraced(_without_secret_query(hook) if name == "_before_request" else hook)
         hooks.remove(hook)
         hooks.insert(0, guarded)
         setattr(app, name, guarded)  # what FlaskInstrumentor.uninstrument_app removes
+
+
+def _without_secret_query(hook):
+    """The instrumentation's hook that starts the request's span reads the
+    address for its attributes (http.target, http.url, url.query) from the
+    WSGI environ: while it runs, that address has no query if the query
+    carries a credential (the sign-in callback's code and state,
+    secret_queries.py). The request object read its query before, so the
+    view still gets it."""
+
+    @functools.wraps(hook)
+    def hook_without_secret_query(*args):
+        environ = request.environ
+        path = environ.get("PATH_INFO", "")
+        if not is_secret_query(path, environ.get("QUERY_STRING", "")):
+            return hook(*args)
+        saved = {key: environ[key] for key in ("QUERY_STRING", "RAW_URI", "REQUEST_URI") if key in environ}
+        environ["QUERY_STRING"] = ""
+        for key in ("RAW_URI", "REQUEST_URI"):
+            if key in environ:
+                environ[key] = without_secret_query(environ[key], path)
+        try:
+            return hook(*args)
+        finally:
+            environ.update(saved)
+
+    return hook_without_secret_query
 
 
 def _unless_untraced(hook):

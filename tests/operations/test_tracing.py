@@ -268,3 +268,69 @@ def test_on_a_request_and_the_model_call_reach_the_collector_as_spans(tmp_path):
     assert (failed["trace_id"], failed["parent_span_id"]) == (answer["trace_id"], answer["span_id"])
     assert failed["status"] == Status.STATUS_CODE_ERROR and failed["events"] == ["exception"]
     assert failed["attributes"]["error.type"] == "ConnectionResetError"
+
+
+# --- Credentials in a request's query ------------------------------------------------
+
+SIGN_IN_CALLBACK = """
+    import json, sys
+    from urllib.parse import parse_qs, urlsplit
+    import requests
+    from opentelemetry import trace
+    from app import create_app
+    from app.operations.logs import configure_logging
+    from app.operations.tracing import init_tracing
+
+    database, issuer = sys.argv[1:3]
+    configure_logging("text")  # the app's own lines, on stderr
+    app = create_app({"provider": "fake", "database_url": database, "auth": "oidc", "oidc_issuer": issuer,
+                      "oidc_client_id": "chat-tests", "oidc_client_secret": "chat-tests-secret"})
+    init_tracing(app)
+    client = app.test_client()
+    start = client.get("/sign-in/start")
+    back = requests.post(start.headers["Location"], data={"sub": "alice"}, allow_redirects=False,
+                         timeout=10).headers["Location"]
+    assert client.get(back).status_code == 303, "signed in"
+    assert client.get("/sign-in/callback?code=forged-code-0123456789&state=forged-state-0123456789").status_code == 400
+    assert client.get("/healthz?token=a-token-0123456789&verbose=1").status_code == 200
+    assert trace.get_tracer_provider().force_flush(20_000)
+    query = parse_qs(urlsplit(back).query)
+    print(json.dumps([query["code"][0], query["state"][0], "forged-code-0123456789", "forged-state-0123456789",
+                      "a-token-0123456789"]))
+"""
+
+
+@pytest.mark.parametrize("semantic_conventions", ["", "http/dup"])
+def test_the_sign_in_callbacks_code_and_state_are_in_no_span_and_no_log_line(tmp_path, semantic_conventions):
+    """A span's http.target (url.query in the newer conventions) carried the
+    provider's one-time code and the sign-in's state to the collector."""
+    require_opentelemetry()
+    from tests.auth.oidc_provider import running_provider
+
+    def complete(spans):
+        names = [span["name"] for span in spans]
+        return names.count("GET /sign-in/callback") == 2 and "GET /healthz" in names
+
+    collector = Collector(until=complete)
+    with running_provider() as provider, collector.running():
+        provider.set_person("alice", email="alice@example.com", email_verified=True)
+        result = run_python(
+            SIGN_IN_CALLBACK, f"sqlite:///{tmp_path}/a.sqlite3", provider.issuer,
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint, OTEL_BSP_SCHEDULE_DELAY="100", CHAT_DEBUG="1",
+            OTEL_SEMCONV_STABILITY_OPT_IN=semantic_conventions,
+        )
+        assert collector.received.wait(WAIT_SECONDS), (collector.spans, collector.problems, result.stderr[-3000:])
+    secrets = json.loads(result.stdout.splitlines()[-1])
+    for span in collector.spans:
+        for name, value in span["attributes"].items():
+            assert not any(secret in str(value) for secret in secrets), (span["name"], name, value)
+    for secret in secrets:
+        assert secret not in result.stderr, "an app log line"
+    callbacks = collector.named("GET /sign-in/callback")
+    (health,) = collector.named("GET /healthz")
+    if semantic_conventions:
+        assert [span["attributes"]["url.path"] for span in callbacks] == ["/sign-in/callback"] * 2
+        assert not any("url.query" in span["attributes"] for span in (*callbacks, health))
+    else:
+        assert [span["attributes"]["http.target"] for span in callbacks] == ["/sign-in/callback"] * 2
+        assert health["attributes"]["http.target"] == "/healthz"
