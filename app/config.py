@@ -55,6 +55,8 @@ class Config:
     rate_limit_store: str = "machine"  # this machine's workers; "database": every app server
     rate_limit_file: str = ""  # the machine store's SQLite file; default instance/rate-limits.sqlite3
     history_max_chars: int = 24000
+    # What one owner's conversations may keep, in MB (app/storage/storage_use.py); 0: no limit.
+    storage_per_person_mb: float = 200.0
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
     secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1: Secure even on plain HTTP (else whenever HTTPS)
@@ -137,6 +139,13 @@ def _float(env, name, default, zero_allowed=False):
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if value < 0 or (value == 0 and not zero_allowed):
         raise ConfigError(f"{name} must be {'0 or more' if zero_allowed else 'above 0'}, got {value}")
+    return value
+
+
+def _megabytes(env, name, default):
+    value = _float(env, name, default, zero_allowed=True)
+    if not value <= 1e9:  # also "inf", and "nan" (which compares as nothing)
+        raise ConfigError(f"{name} must be a number of MB from 0 (no limit) to 1000000000, got {value}")
     return value
 
 
@@ -224,6 +233,7 @@ def load_config(env=None):
         rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "machine",
         rate_limit_file=env.get("CHAT_RATE_LIMIT_FILE", "").strip(),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
+        storage_per_person_mb=_megabytes(env, "CHAT_STORAGE_PER_PERSON_MB", 200.0),
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
         secure_cookies=_flag(env, "CHAT_SECURE_COOKIES"),

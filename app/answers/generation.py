@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.answers.model_history import bound_turns, to_chat_messages
+from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.providers.thought import Thought
 from app.operations import log_context
-from app.storage import answer_notices, queries
+from app.storage import answer_notices, billed_calls, queries
 from app.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,11 @@ class ModelRequest:
     model: object  # the LangChain chat model that writes it
     messages: list  # its instructions and turns, as LangChain messages
     search: bool
+    # Who it is billed to, and where (app/storage/billed_calls.py): known
+    # before it starts, since the conversation may be deleted before it ends.
+    owner_id: str = ""
+    conversation_id: str | None = None
+    model_label: str = ""
 
 
 def _model_request(app, answer_id):
@@ -208,7 +214,23 @@ def _model_request(app, answer_id):
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars),
                                 asked.instructions)
     model = models.get(models.name_for_label(asked.model_label))
-    return asked.owner_id, ModelRequest(model, messages, asked.search), log_fields
+    request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label)
+    return asked.owner_id, request, log_fields
+
+
+def price_table(app):
+    """The app's PriceTable (CHAT_PRICES over the built-in prices), made once."""
+    table = app.extensions.get("price_table")
+    if table is None:
+        table = app.extensions["price_table"] = PriceTable.from_config(app.config["CHAT"])
+    return table
+
+
+def record_billed_call(app, connection, asked, answer_id, finished):
+    """Record the model call behind `finished` for the operator's usage report."""
+    model = model_name_of(asked.model_label)
+    cost = price_table(app).estimate(model, finished.usage, grounded=bool(finished.grounding))
+    billed_calls.record(connection, asked.owner_id, asked.conversation_id, answer_id, model, finished, cost)
 
 
 def _generate(app, live, asked, release, tasks, log_fields):
@@ -229,6 +251,7 @@ def _generate(app, live, asked, release, tasks, log_fields):
             rendered = None
         with engine.begin() as connection:
             queries.save_answer(connection, answer_id, finished, rendered)
+            record_billed_call(app, connection, asked, answer_id, finished)
             answer_notices.announce(connection, answer_id)
         log.info("answer finished: %s", finished.outcome, extra={
             "outcome": finished.outcome, "finish_reason": finished.finish_reason, "pieces": finished.pieces,

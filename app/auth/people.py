@@ -8,10 +8,10 @@ Storage only: no HTTP. A person's conversations are owned by the string
 
 from datetime import timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.storage.models import Conversation, Message, Person, SignIn, utcnow
+from app.storage.models import BilledCall, Conversation, Message, Person, SignIn, utcnow
 
 OWNER_PREFIX = "person:"
 API_KEY_OWNER_PREFIX = "key:"  # app/web/identity.py's owners of API keys
@@ -86,23 +86,25 @@ def move_conversations(db, from_owner, person):
 
 def usage(db):
     """Every person with their conversations, answers and tokens, most recently seen first:
-    [(person, conversations, answers, input tokens, output tokens)]."""
-    is_answer = Message.role == "assistant"
-    totals = db.execute(
+    [(person, conversations, answers, input tokens, output tokens)]. Answers
+    and tokens are the billed calls' (app/storage/billed_calls.py), kept when
+    the person deletes or regenerates what they were billed for."""
+    conversations = dict(db.execute(
+        select(Conversation.owner_id, func.count())
+        .where(Conversation.owner_id.startswith(OWNER_PREFIX)).group_by(Conversation.owner_id)
+    ).all())
+    billed = db.execute(
         select(
-            Conversation.owner_id,
-            func.count(func.distinct(Conversation.id)),
-            func.coalesce(func.sum(case((is_answer, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((is_answer, Message.input_tokens), else_=0)), 0),
-            func.coalesce(func.sum(case((is_answer, Message.output_tokens), else_=0)), 0),
+            BilledCall.owner_id, func.count(),
+            func.coalesce(func.sum(BilledCall.input_tokens), 0),
+            func.coalesce(func.sum(BilledCall.output_tokens), 0),
         )
-        .outerjoin(Message, Message.conversation_id == Conversation.id)
-        .where(Conversation.owner_id.startswith(OWNER_PREFIX))
-        .group_by(Conversation.owner_id)
+        .where(BilledCall.owner_id.startswith(OWNER_PREFIX)).group_by(BilledCall.owner_id)
     ).all()
-    by_owner = {row[0]: tuple(int(n) for n in row[1:]) for row in totals}
+    by_owner = {row[0]: tuple(int(n) for n in row[1:]) for row in billed}
     people = db.scalars(select(Person).order_by(Person.seen_at.desc(), Person.id.desc()))
-    return [(person, *by_owner.get(owner_of(person), (0, 0, 0, 0))) for person in people]
+    return [(person, conversations.get(owner_of(person), 0), *by_owner.get(owner_of(person), (0, 0, 0)))
+            for person in people]
 
 
 def remove_person(db, person):

@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.providers.ending import Usage
@@ -36,9 +36,15 @@ class Conversation(Base):
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     instructions: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    # What its messages keep, in bytes (app/storage/storage_use.py): an
+    # owner's total is a SUM over their conversations, read from the index.
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
     )
+
+    __table_args__ = (Index("ix_conversations_owner_id_stored_bytes", "owner_id", "stored_bytes"),)
 
 
 class Message(Base):
@@ -84,6 +90,9 @@ class Message(Base):
     grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Asked with Google Search (the toggle by the box): the question and its answer.
     search: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What it keeps, in bytes, once saved (a question at once, an answer when
+    # it ends): its text, HTML, thoughts and sources (app/storage/storage_use.py).
+    stored_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def usage(self):
@@ -95,6 +104,34 @@ class Message(Base):
         return Grounding.from_json(self.grounding)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class BilledCall(Base):
+    """One answer the model was asked for, as billed: written when it ends
+    (app/storage/billed_calls.py), never deleted with its messages or its
+    conversation, so what a person deletes or regenerates stays in the
+    operator's usage report (app/auth/people.py's usage)."""
+
+    __tablename__ = "billed_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(80))
+    # Plain values, not foreign keys: the record outlives both.
+    conversation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    answer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    model: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    grounded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)  # estimated (app/answers/prices.py)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_billed_calls_owner_id_at", "owner_id", "at"),
+        Index("ix_billed_calls_at", "at"),
+    )
 
 
 class RateEvent(Base):

@@ -36,13 +36,19 @@ complete ends with a marker line after a newline: `[chat truncated] `,
 complete), `outcome` (app/answers/outcomes.py), Gemini's `finish_reason` and
 `usage` (tokens, or null), and `error` (a sentence) unless complete; its status
 says whether there is an answer to use (STATUSES).
+
+A stored conversation's owner whose conversations keep
+CHAT_STORAGE_PER_PERSON_MB or more is refused with 413 and a sentence
+(`error`) saying to delete old conversations; nothing is saved.
 """
 
 import functools
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
-from app.answers.exchanges import AnswerChoices, ConversationNotFound, begin_exchange, search_allowed
+from app.answers.exchanges import (
+    AnswerChoices, ConversationNotFound, OverStorageAllowance, begin_exchange, search_allowed,
+)
 from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
@@ -198,6 +204,12 @@ def stored_answer_events(answer_id, offset):
 @bp.errorhandler(BadInput)
 def bad_input(error):
     return refusal_response(error.status, error.message)
+
+
+@bp.errorhandler(OverStorageAllowance)
+def over_storage_allowance(error):
+    # 413, as on the page: nothing more is stored until the owner deletes some.
+    return refusal_response(413, str(error))
 
 
 @bp.errorhandler(404)

@@ -3,14 +3,12 @@
 
 from flask import current_app
 
-from app.answers.prices import PriceTable, format_usd, model_name_of
+from app.answers import generation
+from app.answers.prices import format_usd, model_name_of
 
 
 def price_table():
-    table = current_app.extensions.get("price_table")
-    if table is None:
-        table = current_app.extensions["price_table"] = PriceTable.from_config(current_app.config["CHAT"])
-    return table
+    return generation.price_table(current_app)
 
 
 def answer_cost_usd(message):

@@ -23,6 +23,7 @@ from app.answers.exchanges import (
     NothingToRedo, begin_exchange,
 )
 from app.answers.exchanges import OverStorageAllowance
+from app.answers.exchanges import OverStorageAllowance
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
@@ -63,6 +64,14 @@ def refused_request(error):
 @bp.errorhandler(ConversationNotFound)
 def conversation_not_found(_error):
     return http_error(NotFound())
+
+
+@bp.errorhandler(OverStorageAllowance)
+def over_storage_allowance(error):
+    # 413: what they send cannot be stored (4xx: the page shows the sentence;
+    # not 429: waiting does not help). The box keeps the draft.
+    conversation_id = (request.view_args or {}).get("conversation_id") or request.form.get("conversation_id", "")
+    return refuse(BadInput(413, str(error)), conversation_id, request.form.get("message", ""))
 
 
 @bp.errorhandler(OverStorageAllowance)
