@@ -18,6 +18,7 @@ from app.operations.request_ids import add_request_id_header, assign_request_id,
 from app.operations.tracing import init_tracing
 from app.providers.choices import ModelChoices
 from app.rendering.markdown import answer_html, render_answer, split_for_streaming, thoughts_html
+from app.rendering.sources import shown_sources
 from app.storage.engine import init_db
 from app.web.assets import asset_url
 from app.web.costs import answer_cost, conversation_cost
@@ -73,6 +74,7 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_global(answer_cost)
     app.add_template_global(conversation_cost)
     app.add_template_filter(thoughts_html)
+    app.add_template_filter(shown_sources)
     app.after_request(add_security_headers)
     app.after_request(add_request_id_header)
     # First: every request, refused or not, has its id and is timed.

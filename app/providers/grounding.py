@@ -5,8 +5,10 @@ Gemini sends it as `groundingMetadata` on the candidate: `groundingChunks`
 (the sources: `web.uri`, `web.title`, `web.domain`), `groundingSupports`
 (a segment of the answer, whose `endIndex` counts UTF-8 BYTES of the answer
 text, tied to some chunks by index) and `webSearchQueries`. Everything in it
-comes from outside, so it is bounded here and escaped wherever it is shown;
-only http(s) links are ever made links (app/rendering/citations.py).
+comes from outside, so it is bounded here (a field's length, the number of
+each; a support's sources counted once) and escaped wherever it is shown;
+only http(s) links are ever made links. How much of it one answer shows is
+bounded again where it is shown (app/rendering/citations.py, sources.py).
 """
 
 import json
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 MAX_SOURCES = 50
 MAX_SUPPORTS = 500
 MAX_QUERIES = 20
-MAX_FIELD_CHARS = 2000
+MAX_URI_CHARS = 2048
+# A title, a domain or a search query: what is shown as text.
+MAX_TEXT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,20 @@ class Grounding:
             return None
 
 
-def _text(value):
-    return str(value or "")[:MAX_FIELD_CHARS]
+def _text(value, limit=MAX_TEXT_CHARS):
+    return str(value or "")[:limit]
 
 
 def from_gemini(metadata):
     """A Grounding from Gemini's GroundingMetadata (the proto-plus message),
     or None when it holds nothing to show."""
     sources = tuple(
-        Source(_text(chunk.web.uri), _text(chunk.web.title), _text(getattr(chunk.web, "domain", "")))
+        Source(_text(chunk.web.uri, MAX_URI_CHARS), _text(chunk.web.title), _text(getattr(chunk.web, "domain", "")))
         for chunk in list(metadata.grounding_chunks)[:MAX_SOURCES]
     )
     supports = []
     for support in list(metadata.grounding_supports)[:MAX_SUPPORTS]:
-        indices = tuple(i for i in support.grounding_chunk_indices if 0 <= i < len(sources))
+        indices = tuple(dict.fromkeys(i for i in support.grounding_chunk_indices if 0 <= i < len(sources)))
         if indices and support.segment.end_index > 0:
             supports.append(Support(int(support.segment.end_index), indices))
     queries = tuple(_text(query) for query in list(metadata.web_search_queries)[:MAX_QUERIES] if query)

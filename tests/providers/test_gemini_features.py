@@ -158,6 +158,33 @@ def test_a_resumed_stream_ends_with_the_citations(gemini_app, standin):
     assert final_html(resumed).count('<sup class="citations">') == 2
 
 
+def test_grounding_over_every_bound_stores_and_shows_a_few_hundred_kB(gemini_app, standin):
+    # Every support cites every source, every field is longer than any bound
+    # and escapes to five bytes a character: this once stored 153 MB of HTML
+    # for one answer. README: at most 150 kB of citation marks are stored
+    # with an answer, and 100 kB of sources and searches are listed beside it.
+    sentences = [f"Fact {n} is supported. " for n in range(520)]
+    standin.respond(pieces=sentences, grounding={
+        "sources": [("https://example.org/?" + "&" * 5000, f'{n} "' + '"' * 5000) for n in range(60)],
+        "supports": [(sentence.strip(), list(range(60))) for sentence in sentences],
+        "queries": ['"&<ü' * 1250 + str(n) for n in range(30)],
+    })
+    app = gemini_app()
+    client = app.test_client()
+    conversation_id, answer_id, final = send(client, "Facts?", search="1")
+    with session_for(app) as db:
+        stored = db.get(Message, answer_id).rendered
+    citation_free = len("".join(f"<p>{''.join(sentences).strip()}</p>\n").encode())
+    assert len(stored.encode()) - citation_free <= 150_000
+    assert 0 < stored.count('<sup class="citations">') <= 100 and "citation marks were left out" in stored
+    sources = final.split('<section class="sources"', 1)[1].split("</section>", 1)[0]
+    assert len(sources.encode()) <= 100_000 and re.search(r"and \d+ more sources", sources)
+
+    page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
+    assert len(page.encode()) <= 400_000, "a few hundred kB"
+    assert '<p class="citations citations-left-out">' in page and re.search(r"and \d+ more sources", page)
+
+
 def test_the_api_answers_citations_thinking_model_and_cost(gemini_app, standin):
     standin.respond(thoughts=["hmm"], pieces=GROUNDED_PIECES, grounding=GROUNDING, usage=(1000, 200, 300))
     reply = gemini_app().test_client().post("/api/chat", json={"message": "Zürich?", "search": True,
