@@ -165,6 +165,15 @@
     var status = event.detail.ctx.response.status;
     var source = event.target;
     sent(event, status < 400, status < 400 && status !== 204);
+    if (status === 429 && isSubscription(source)) {
+      // Too many windows are following answers (app/web/event_stream_limits.py):
+      // this one waits its turn instead of showing the refusal in the bubble.
+      event.preventDefault();
+      var wait = parseInt(event.detail.ctx.response.headers.get("Retry-After"), 10) || 30;
+      retrySubscription(source, wait * 1000,
+        "Too many windows are following answers right now; this one tries again in " + wait + " s…");
+      return;
+    }
     if (status < 500) return;
     event.preventDefault();
     if (isSubscription(source)) {
@@ -187,11 +196,12 @@
 
   // An answer's first connection failed: try again with backoff, as the SSE
   // extension itself does once a stream has opened.
-  function retrySubscription(subscription) {
+  function retrySubscription(subscription, atLeast, why) {
     var attempt = (subscription._chatAttempts || 0) + 1;
     subscription._chatAttempts = attempt;
-    streamStatus(subscription, "Reconnecting…");
-    var delay = Math.min(500 * Math.pow(2, attempt - 1), 30000) * (0.7 + Math.random() * 0.6);
+    streamStatus(subscription, why || "Reconnecting…");
+    var backoff = Math.min(500 * Math.pow(2, attempt - 1), 30000);
+    var delay = Math.max(backoff * (0.7 + Math.random() * 0.6), atLeast || 0);
     setTimeout(function () {
       if (!subscription.isConnected) return;
       htmx.ajax("GET", subscription.getAttribute("hx-sse:connect"), { source: subscription });
