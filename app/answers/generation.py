@@ -19,6 +19,7 @@ from the database marks it interrupted (`reap_if_abandoned`).
 """
 
 import collections
+import functools
 import logging
 import os
 import secrets
@@ -34,6 +35,7 @@ from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_r
 from app.providers.thought import Thought
 from app.operations import log_context
 from app.storage import answer_notices, billed_calls, queries
+from app.storage.engine import session_for
 from app.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -156,9 +158,11 @@ def claim_and_generate(app, answer_id):
             return None
     live = live_answers.register(answer_id)
     app.extensions["checkpoints"].ensure_running()
+    # The answer's stream slot was taken when it was asked for (app/web/
+    # rate_limits.py); its end frees it, in this process.
+    release = functools.partial(app.extensions["limiter"].release_answer, answer_id)
     try:
-        owner, asked, log_fields = _model_request(app, answer_id)
-        release = app.extensions["limiter"].hold_stream(owner)
+        _owner, asked, log_fields = _model_request(app, answer_id)
     except BaseException:
         live_answers.forget(answer_id)
         raise
@@ -299,4 +303,17 @@ def reap_if_abandoned(app, answer_id, progress):
     if progress.generator is None and progress.created_at >= created_before:
         return False
     with app.extensions["db_engine"].begin() as connection:
-        return queries.reap_answer(connection, answer_id, ABANDONED_ERROR, alive_before, created_before)
+        reaped = queries.reap_answer(connection, answer_id, ABANDONED_ERROR, alive_before, created_before)
+    if reaped:  # its generator will never free its stream slot
+        app.extensions["limiter"].release_answer(answer_id)
+    return reaped
+
+
+def is_being_written(app, answer_id):
+    """True if `answer_id` is streaming and its generator (or the process due
+    to claim it) is alive; an abandoned one is marked interrupted on the way."""
+    with session_for(app) as db:
+        progress = queries.answer_progress(db, answer_id)
+    if progress is None or progress.outcome != queries.STREAMING:
+        return False
+    return not reap_if_abandoned(app, answer_id, progress)

@@ -58,6 +58,7 @@ from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, key_people
 from app.storage import queries
 from app.web.costs import price_table
+from app.web.answer_slots import admit_answer
 from app.web.headers import STREAM_HEADERS
 from app.web.identity import api_key_owner, key_digest, use_api_key_owner
 from app.web.message_input import (
@@ -171,19 +172,20 @@ def start_reply():
     conversation_id = conversation_id_of(body)
     if conversation_id and body.get("history"):
         raise BadInput(400, "Send either history or conversation_id, not both.")
-    limiter = current_app.extensions["limiter"]
+    app = current_app._get_current_object()
     if conversation_id:
-        limiter.admit(rate_limit_key(), request.remote_addr, take_stream=False)
-        exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text,
-                                  choices=choices)
-        app = current_app._get_current_object()
+        # Counted from now until the answer ends, wherever it is generated.
+        with admit_answer(app, rate_limit_key(), request.remote_addr) as slot:
+            exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text,
+                                      choices=choices)
+            slot.hand_to(exchange.answer.id)
         claim_and_generate(app, exchange.answer.id)
         return stored_answer_events(exchange.answer.id, 0), {
             "conversation_id": exchange.conversation.id, "answer_id": exchange.answer.id,
             "model": exchange.answer.model,
         }
     turns = parse_history(body.get("history")) + [("user", text)]
-    release = limiter.admit(rate_limit_key(), request.remote_addr)
+    release = admit_answer(app, rate_limit_key(), request.remote_addr)
     instructions = config.system_prompt if choices.instructions is None else choices.instructions
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
     models = current_app.extensions["models"]

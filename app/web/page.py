@@ -23,7 +23,6 @@ from app.answers.exchanges import (
     NothingToRedo, begin_exchange,
 )
 from app.answers.exchanges import OverStorageAllowance
-from app.answers.exchanges import OverStorageAllowance
 from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
@@ -32,6 +31,7 @@ from app.rendering.page_events import subscriber_events
 from app.rendering.progressive import progressive_document
 from app.storage import queries
 from app.storage.engine import session_for
+from app.web.answer_slots import admit_answer
 from app.web.costs import answer_cost, conversation_cost
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
@@ -64,14 +64,6 @@ def refused_request(error):
 @bp.errorhandler(ConversationNotFound)
 def conversation_not_found(_error):
     return http_error(NotFound())
-
-
-@bp.errorhandler(OverStorageAllowance)
-def over_storage_allowance(error):
-    # 413: what they send cannot be stored (4xx: the page shows the sentence;
-    # not 429: waiting does not help). The box keeps the draft.
-    conversation_id = (request.view_args or {}).get("conversation_id") or request.form.get("conversation_id", "")
-    return refuse(BadInput(413, str(error)), conversation_id, request.form.get("message", ""))
 
 
 @bp.errorhandler(OverStorageAllowance)
@@ -153,15 +145,18 @@ def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
     serves the subscription. A plain form (no JavaScript) is redirected to the
     conversation, where the answer streams into a frame.
     """
-    current_app.extensions["limiter"].admit(session["owner"], request.remote_addr, take_stream=False)
-    try:
-        exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices)
-    except AlreadySent as sent:
-        return already_sent(sent.conversation_id)
-    except AnswerBeingWritten as error:
-        # 409: this question's answer is on its way (often this very click's first copy).
-        return refuse(BadInput(409, str(error)), conversation_id, text or "")
     app = current_app._get_current_object()
+    # The answer counts against the limits from now until it ends; a request
+    # that saves nothing gives its slot back on the way out.
+    with admit_answer(app, session["owner"], request.remote_addr) as slot:
+        try:
+            exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices)
+        except AlreadySent as sent:
+            return already_sent(sent.conversation_id)
+        except AnswerBeingWritten as error:
+            # 409: this question's answer is on its way (often this very click's first copy).
+            return refuse(BadInput(409, str(error)), conversation_id, text or "")
+        slot.hand_to(exchange.answer.id)
     if not from_htmx():
         claim_and_generate(app, exchange.answer.id)  # nobody else will
         url = url_for("chat.show_conversation", conversation_id=exchange.conversation.id)
@@ -307,8 +302,10 @@ def stop_answer(answer_id):
         if answer is None:
             abort(404)
     # Ends the answer at once if it is generated in this process; elsewhere
-    # its generator sees the mark at its next checkpoint.
+    # its generator sees the mark at its next checkpoint. Its stream slot is
+    # free now, even if its generator died and will never say so.
     request_stop(answer_id)
+    current_app.extensions["limiter"].release_answer(answer_id)
     if not from_htmx():
         url = url_for("chat.show_conversation", conversation_id=answer.conversation_id)
         return redirect(f"{url}#m-{answer_id}", code=303)

@@ -17,11 +17,16 @@ times the number of workers:
 Every SWEEP_EVERY admissions a process deletes the rows older than the
 longest window, so the table holds about an hour of traffic, not all of it.
 
-A stream is an answer being generated: a request that answers in its own
-response takes its slot with `admit`; a message whose answer is generated in
-the background is counted with `admit(..., take_stream=False)`, and the
-generation holds a slot (`hold_stream(owner)`) wherever it runs, counted
-against the address that last sent a message for that owner.
+A stream is an answer being generated, counted from the moment it is
+asked for until it ends: `admit` writes its row with the message's, in the
+transaction that counts (so requests arriving together cannot all be the last
+one allowed), and returns its StreamSlot. A request that answers in its own
+response releases it when the response ends; one whose answer is generated
+apart from it hands the slot to the answer (`StreamSlot.hand_to`), and
+whichever process ends the answer (finished, failed, stopped, or reaped after
+its worker died) frees it with `release_answer`. A slot nobody frees (a
+process killed in between) stops counting after STREAM_TTL_SECONDS, longer
+than an answer may take (CHAT_ANSWER_MAX_SECONDS).
 """
 
 import itertools
@@ -101,8 +106,21 @@ YOUR_NETWORK = "Your network address"
 # the rest of the request.
 _ADD = """
     INSERT INTO rate_events (key, kind, at, address) VALUES (:key, :kind, :now, :address) RETURNING id"""
-# A stream is counted against the address its owner last sent a message from.
-_LAST_ADDRESS = "SELECT address FROM rate_events WHERE key = :key AND kind = 'message' ORDER BY at DESC LIMIT 1"
+# An answer's slot: a row keyed by the answer names the stream row it holds
+# (that row's id, in `address`), so the process that ends the answer, which may
+# not be the one that admitted it, can free it.
+_HAND_TO = "INSERT INTO rate_events (key, kind, at, address) VALUES (:answer, 'answer-slot', :now, :stream)"
+_HELD_STREAMS = "SELECT address FROM rate_events WHERE key = :answer AND kind = 'answer-slot'"
+_RELEASE_ANSWER = "DELETE FROM rate_events WHERE key = :answer AND kind = 'answer-slot'"
+# The answers holding a client's or an address's streams (read when a streams
+# limit refuses, to free the slots of answers that ended without saying so).
+_HELD_ANSWERS = """
+    SELECT held.key FROM rate_events stream
+    JOIN rate_events held ON held.address = CAST(stream.id AS VARCHAR(20)) AND held.kind = 'answer-slot'
+    WHERE stream.kind = 'stream' AND (stream.key = :key OR stream.address = :address)"""
+# PostgreSQL runs transactions side by side: admissions for one client or one
+# address take turns on a lock of their own, as SQLite's one writer makes them.
+_TAKE_TURNS = "SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"
 # Everything one admission needs to know, in one pass over the client's and
 # the address's rows (each found through its own index).
 _COUNTS = """
@@ -128,18 +146,24 @@ class Limiter:
 
     def admit(self, key, address, take_stream=True):
         """Count a message from client `key` at `address` and (`take_stream`)
-        take a stream slot, or raise RateLimited. Returns the slot's release()."""
+        take a stream slot, or raise RateLimited. Returns the StreamSlot."""
         limits = self.limits
         if not limits.any:
-            return _nothing_to_release
+            return StreamSlot(None, None)
         now = utcnow()
         # The message is written first and the counts read after, in one
         # transaction: on SQLite the write takes the lock, so admissions from
         # every worker take turns and a limit is exact. Over a limit, the
         # transaction (and the message with it) is rolled back.
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                for name in sorted({f"client:{key}", f"address:{address}"}):
+                    driver_sql.rows(connection, _TAKE_TURNS, {"name": name})
             at = driver_sql.timestamp(connection, now)
             driver_sql.run(connection, _ADD, {"key": key, "kind": "message", "now": at, "address": address})
+            stream = take_stream and (limits.max_streams or limits.address_max_streams)
+            if stream:
+                stream = driver_sql.run(connection, _ADD, {"key": key, "kind": "stream", "now": at, "address": address})
             counts = driver_sql.rows(connection, _COUNTS, {
                 "key": key, "address": address, "window": driver_sql.timestamp(connection, _ago(now, WINDOW_SECONDS)),
                 "streams_since": driver_sql.timestamp(connection, _ago(now, STREAM_TTL_SECONDS)),
@@ -151,12 +175,12 @@ class Limiter:
             ):
                 if per_minute and (sent or 0) > per_minute:
                     raise too_many_messages(_seconds_left(WINDOW_SECONDS, now, oldest), per_minute, who)
-                if max_streams and (streams or 0) >= max_streams:
+                if max_streams and (streams or 0) - (1 if stream else 0) >= max_streams:
                     raise too_many_streams(max_streams, who)
             if next(self._admissions) % SWEEP_EVERY == 0:
                 driver_sql.run(connection, _FORGET, {
                     "before": driver_sql.timestamp(connection, _ago(now, FORGET_AFTER_SECONDS))})
-        return self.hold_stream(key) if take_stream else _nothing_to_release
+        return StreamSlot(self, stream or None)
 
     def admit_new_owner(self, address):
         """Count a new browser identity for `address`, or raise RateLimited."""
@@ -178,19 +202,61 @@ class Limiter:
                     "new-owners",
                 )
 
-    def hold_stream(self, key):
-        """Take a stream slot whatever the limit (the message was admitted); returns its release()."""
-        if not (self.limits.max_streams or self.limits.address_max_streams):
-            return _nothing_to_release
+    def release_answer(self, answer_id):
+        """Free the stream slot answer `answer_id` holds (none: nothing happens)."""
+        if self.engine is None or not (self.limits.max_streams or self.limits.address_max_streams):
+            return
+        answer = f"answer:{answer_id}"
         with self.engine.begin() as connection:
-            address = driver_sql.run(connection, _LAST_ADDRESS, {"key": key})
-            stream_id = driver_sql.run(connection, _ADD, {
-                "key": key, "kind": "stream", "now": driver_sql.timestamp(connection, utcnow()), "address": address})
-        return lambda: self._release(stream_id)
+            for (stream,) in driver_sql.rows(connection, _HELD_STREAMS, {"answer": answer}):
+                driver_sql.run(connection, _REMOVE, {"id": int(stream)})
+            driver_sql.run(connection, _RELEASE_ANSWER, {"answer": answer})
+
+    def held_answers(self, key, address):
+        """The ids of the answers holding client `key`'s or `address`'s stream slots."""
+        with self.engine.connect() as connection:
+            found = driver_sql.rows(connection, _HELD_ANSWERS, {"key": key, "address": address})
+        return [int(held.removeprefix("answer:")) for (held,) in found]
+
+    def _hand_to(self, stream_id, answer_id):
+        with self.engine.begin() as connection:
+            driver_sql.run(connection, _HAND_TO, {
+                "answer": f"answer:{answer_id}", "now": driver_sql.timestamp(connection, utcnow()),
+                "stream": str(stream_id)})
 
     def _release(self, stream_id):
         with self.engine.begin() as connection:
             driver_sql.run(connection, _REMOVE, {"id": stream_id})
+
+
+class StreamSlot:
+    """One answer's place among its client's and its address's streams, from
+    its admission until it ends. Called (or `release()`), it frees the place;
+    used as a context, it frees it on the way out unless it was handed to an
+    answer (`hand_to`), whose end frees it then (Limiter.release_answer)."""
+
+    def __init__(self, limiter, stream_id):
+        self._limiter, self._stream_id = limiter, stream_id
+        self._handed = False
+
+    def hand_to(self, answer_id):
+        if self._stream_id is not None and not self._handed:
+            self._limiter._hand_to(self._stream_id, answer_id)
+        self._handed = True
+
+    def release(self):
+        stream_id, self._stream_id = self._stream_id, None
+        if stream_id is not None:
+            self._limiter._release(stream_id)
+
+    __call__ = release
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exception):
+        if not self._handed:
+            self.release()
 
 
 def _seconds_left(window, now, oldest):
@@ -198,10 +264,6 @@ def _seconds_left(window, now, oldest):
     if isinstance(oldest, str):
         oldest = datetime.fromisoformat(oldest)
     return window - (now - oldest).total_seconds() if oldest is not None else window
-
-
-def _nothing_to_release():
-    pass
 
 
 def _ago(now, seconds):
