@@ -34,6 +34,8 @@ CLIENT_LIMITS = re.compile(r"^ *limit_(conn|req) .*\n", re.MULTILINE)
 AUTH_PROXY_LINES = re.compile(r"^( *)#auth: ?", re.MULTILINE)
 OAUTH2_PROXY = "http://127.0.0.1:4180"  # oauth2-proxy's default address
 PERSON_HEADER = "X-Forwarded-Email"
+# The site's access log (in its own format, without credentials in queries).
+ACCESS_LOG = "/var/log/nginx/access.log"
 # The app's own settings the site is rendered with for CHAT_AUTH=proxy, so the
 # header nginx replaces is the one the app believes, and the secret nginx
 # sends is the one it checks; their forms as app/config.py accepts them.
@@ -89,7 +91,8 @@ ${site}
 
 
 def render_site(listen, upstreams, static_root=STATIC_ROOT, read_timeout="300s", server_name="_",
-                client_limits=True, auth_proxy=None, auth_header=PERSON_HEADER, auth_secret=""):
+                client_limits=True, auth_proxy=None, auth_header=PERSON_HEADER, auth_secret="",
+                access_log=ACCESS_LOG):
     """`client_limits=False` drops the per-address limits: for load tests
     only, whose many clients all share one address. `auth_proxy`: the URL of
     an authenticating proxy (oauth2-proxy) that nginx asks about each request;
@@ -109,10 +112,12 @@ def render_site(listen, upstreams, static_root=STATIC_ROOT, read_timeout="300s",
         upstream_servers=servers, listen=listen, static_root=static_root,
         read_timeout=read_timeout, server_name=server_name,
         auth_proxy=auth_proxy or OAUTH2_PROXY, auth_header=auth_header, auth_secret=auth_secret,
+        access_log=access_log,
     )
 
 
 def render_standalone(prefix, **site):
+    site.setdefault("access_log", f"{prefix}/access.log")
     return SiteTemplate(STANDALONE).substitute(prefix=prefix, site=render_site(**site))
 
 

@@ -2,7 +2,8 @@
 (as `make stack` serves it, on 8080): the address the provider sends the
 browser back to keeps that port, so a provider that checks it against the
 registered one (every real provider does) lets the sign-in complete. And the
-callback's one-time code and state stay out of gunicorn's access log."""
+callback's one-time code and state stay out of gunicorn's and nginx's
+access logs."""
 
 import re
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_sign_in_behind_nginx_on_another_port_sends_that_port_and_completes(tmp_
         settings = {"CHAT_AUTH": "oidc", "CHAT_OIDC_ISSUER": provider.issuer, "CHAT_OIDC_CLIENT_ID": client_id,
                     "CHAT_OIDC_CLIENT_SECRET": secret, "CHAT_PROXY_HOPS": "1"}
         with gunicorn(tmp_path, settings) as (app_url, log_path, _process):
-            with nginx(tmp_path, [app_url], port=port) as (url, _prefix):
+            with nginx(tmp_path, [app_url], port=port) as (url, prefix):
                 browser = requests.Session()
                 start = browser.get(f"{url}/sign-in/start", allow_redirects=False, timeout=30)
                 assert start.status_code == 302, start.text[:500]
@@ -46,7 +47,8 @@ def test_sign_in_behind_nginx_on_another_port_sends_that_port_and_completes(tmp_
                 page = browser.get(url + "/", timeout=30)
                 assert page.status_code == 200 and "Signed in as" in page.text and "Alice" in page.text
 
-        access = [line for line in log_path.read_text().splitlines() if "/sign-in/callback" in line]
-        assert access and re.search(r'"GET /sign-in/callback HTTP/1\.[01]" 303 ', access[0]), access
-        for secret_value in secrets:
-            assert secret_value not in log_path.read_text(), "the callback's code or state reached the log"
+        for log in (log_path, prefix / "access.log"):  # gunicorn's, nginx's
+            access = [line for line in log.read_text().splitlines() if "/sign-in/callback" in line]
+            assert access and re.search(r'"GET /sign-in/callback HTTP/1\.[01]" 303 ', access[0]), access
+            for secret_value in secrets:
+                assert secret_value not in log.read_text(), f"the callback's code or state reached {log.name}"
