@@ -266,7 +266,8 @@ def _generate(app, live, asked, release, tasks, log_fields):
     # also ends this answer (request_stop) when any process stopped it.
     events = stream_reply(
         asked.model, asked.messages, config.heartbeat_seconds, on_finish=save_finished,
-        stop_key=answer_id, limits=UpstreamLimits.from_config(config), metrics=app.extensions["metrics"],
+        stop_key=answer_id, limits=UpstreamLimits.from_config(config),
+        metrics=app.extensions["metrics"].for_model(app.extensions["models"].name_for_label(asked.model_label)),
         search=asked.search,
     )
     try:

@@ -12,6 +12,7 @@ Metrics off (the default), the app gets `NO_METRICS`, whose methods do
 nothing, so the answer's path costs one attribute lookup and a call.
 """
 
+import copy
 import functools
 import os
 
@@ -68,6 +69,13 @@ class Metrics:
         self.provider, self.model = provider, model
         self._m = _families()
 
+    def for_model(self, model):
+        """These metrics with answers labelled `model`, the one the conversation
+        chose (ModelChoices.choose: one of CHAT_MODELS, a closed set)."""
+        labelled = copy.copy(self)  # the same families, another label
+        labelled.model = model
+        return labelled
+
     # --- answers (app/answers/reply_pipeline.py calls these) --------------------
 
     def answer_started(self):
@@ -108,6 +116,9 @@ class Metrics:
 
 class NoMetrics:
     """Metrics off: every report is a no-op."""
+
+    def for_model(self, model):
+        return self
 
     def answer_started(self):
         pass

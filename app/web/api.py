@@ -191,7 +191,8 @@ def start_reply():
     models = current_app.extensions["models"]
     events = stream_reply(
         models.get(choices.model), messages, config.heartbeat_seconds,
-        limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"],
+        limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"].for_model(
+            models.choose(choices.model)),
         search=search_allowed(config, choices.search),
     )
     return release_when_done(events, release), {"model": models.label(choices.model)}

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.operations.metrics import _families
-from tests.page_flow import send
+from tests.page_flow import post_and_subscribe, read_all, send
 from tests.scripted_model import ScriptedChatModel
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -131,3 +131,17 @@ def test_the_dashboard_and_alerts_name_only_metrics_the_app_has(file):
             exported.update(f"{metric.name}{suffix}" for suffix in ("_total", "_bucket", "_sum", "_count"))
     used = set(re.findall(r"\bchat_[a-z_]+", text))
     assert used and used <= exported, used - exported
+
+
+def test_answers_are_labelled_with_the_model_their_conversation_chose(make_app):
+    """Not the default whatever was chosen (the review's finding), and a name
+    nobody allowed becomes no label of its own."""
+    model = ScriptedChatModel(pieces=["a"], finish_reason="STOP")
+    app = make_app(chat_model=model, model="scripted", models=("scripted", "scripted-pro"), metrics=True)
+    client = app.test_client()
+    with Delta(answers("complete"), answers("complete", model="scripted-pro")) as tracked:
+        client.post("/api/chat", json={"message": "one", "model": "scripted-pro"})
+        client.post("/api/chat", json={"message": "two"})
+        read_all(post_and_subscribe(client, "three", model="scripted-pro"))
+        send(client, "four")
+    assert tracked.changes == [2, 2]
