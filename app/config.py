@@ -9,6 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 PROVIDERS = ("vertexai", "local", "fake")
@@ -52,6 +53,7 @@ class Config:
     rate_address_messages_per_minute: int = 60
     rate_address_max_streams: int = 12
     rate_new_owners_per_hour: int = 30  # new browser identities
+    rate_failed_auth_per_hour: int = 30  # wrong API keys per network address (IPv6: per /64)
     rate_limit_store: str = "machine"  # this machine's workers; "database": every app server
     rate_limit_file: str = ""  # the machine store's SQLite file; default instance/rate-limits.sqlite3
     history_max_chars: int = 24000
@@ -81,14 +83,14 @@ class Config:
     # CHAT_AUTH_PROXY_ADDRESSES (proxy): the proxy's own addresses (or networks);
     # the header is believed only on a request that came from one of them.
     auth_proxy_addresses: tuple = ("127.0.0.1", "::1")
-    auth_sign_out_url: str = ""  # CHAT_AUTH_SIGN_OUT_URL (proxy): default oauth2-proxy's /oauth2/sign_out
-    # CHAT_ALLOWED_EMAIL_DOMAINS / CHAT_ALLOWED_EMAILS (lower-case); both empty: anyone the provider signs in.
-    allowed_email_domains: tuple = ()
-    allowed_emails: tuple = ()
     # CHAT_AUTH_PROXY_SECRET (proxy): what the nginx site in front sends with
     # every request (app/auth/proxy.py); the header is believed only with it,
     # so nothing else on the machine can reach gunicorn as someone.
     auth_proxy_secret: str = ""
+    auth_sign_out_url: str = ""  # CHAT_AUTH_SIGN_OUT_URL (proxy): default oauth2-proxy's /oauth2/sign_out
+    # CHAT_ALLOWED_EMAIL_DOMAINS / CHAT_ALLOWED_EMAILS (lower-case); both empty: anyone the provider signs in.
+    allowed_email_domains: tuple = ()
+    allowed_emails: tuple = ()
     # The models a conversation may choose (CHAT_MODELS, comma-separated; the
     # first is the default); empty: just `model`.
     models: tuple = ()
@@ -230,6 +232,7 @@ def load_config(env=None):
         rate_address_messages_per_minute=_int(env, "CHAT_RATE_ADDRESS_MESSAGES_PER_MINUTE", 60),
         rate_address_max_streams=_int(env, "CHAT_RATE_ADDRESS_MAX_STREAMS", 12),
         rate_new_owners_per_hour=_int(env, "CHAT_RATE_NEW_OWNERS_PER_HOUR", 30),
+        rate_failed_auth_per_hour=_int(env, "CHAT_RATE_FAILED_AUTH_PER_HOUR", 30),
         rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "machine",
         rate_limit_file=env.get("CHAT_RATE_LIMIT_FILE", "").strip(),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
@@ -281,6 +284,7 @@ def validate(config):
     if config.vertex_transport not in ("grpc", "rest"):
         raise ConfigError(f"CHAT_VERTEX_TRANSPORT must be grpc or rest, got {config.vertex_transport!r}")
     check_vertex_base_url(config.vertex_transport, config.vertex_base_url)
+    check_api_keys(config)
     check_sign_in(config)
     if config.log_format not in ("text", "json"):
         raise ConfigError(f"CHAT_LOG_FORMAT must be text or json, got {config.log_format!r}")
@@ -327,7 +331,52 @@ def check_vertex_base_url(transport, url):
         )
 
 
+class ApiKeyEntry(NamedTuple):
+    """One CHAT_API_KEYS entry: the key, and whom it acts for: None (the
+    operator), a person's email, or (issuer, subject) naming one person."""
+
+    key: str
+    person: str | tuple | None
+
+
+def split_key_entry(entry):
+    """`key`, `key=email` or `key=issuer|subject`. A key may itself end in "="
+    (base64 padding): only a part after the last "=" that holds an "@" is an
+    email; a subject (the provider's id) may hold anything, the key no "|"."""
+    head, bar, subject = entry.partition("|")
+    if bar:
+        key, equals, issuer = head.rpartition("=")
+        if equals and key and issuer.strip() and subject.strip():
+            return ApiKeyEntry(key, (issuer.strip(), subject.strip()))
+    key, equals, person = entry.rpartition("=")
+    if equals and key and "@" in person:
+        return ApiKeyEntry(key, person.strip().lower())
+    return ApiKeyEntry(entry, None)
+
+
+MIN_API_KEY_CHARS = 32
+MAKE_AN_API_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def check_api_keys(config):
+    """Keys long enough not to be guessed, each once. A key is named by its
+    place in the list, never shown: the message goes to logs."""
+    seen = {}
+    for position, entry in enumerate(config.api_keys, 1):
+        key = split_key_entry(entry).key
+        where = f"CHAT_API_KEYS: key {position} of {len(config.api_keys)}"
+        if len(key) < MIN_API_KEY_CHARS:
+            raise ConfigError(f"{where} is shorter than {MIN_API_KEY_CHARS} characters, which can be guessed: "
+                              f"replace it with a long random one ({MAKE_AN_API_KEY})")
+        if key in seen:
+            raise ConfigError(f"{where} is key {seen[key]} again: give each program its own key")
+        seen[key] = position
+
+
 AUTH_MODES = ("none", "oidc", "proxy")
+# What deploy/nginx_config.py can write into the site as they are (it checks the same).
+PROXY_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+PROXY_SECRET = re.compile(r"[A-Za-z0-9_.~+/=-]{32,}")
 
 
 def _sign_in_settings(env):
@@ -340,6 +389,7 @@ def _sign_in_settings(env):
         oidc_scopes=" ".join(env.get("CHAT_OIDC_SCOPES", "").split()) or Config.oidc_scopes,
         auth_header=env.get("CHAT_AUTH_HEADER", "").strip(),
         auth_proxy_addresses=_names(env, "CHAT_AUTH_PROXY_ADDRESSES") or Config.auth_proxy_addresses,
+        auth_proxy_secret=env.get("CHAT_AUTH_PROXY_SECRET", "").strip(),
         auth_sign_out_url=env.get("CHAT_AUTH_SIGN_OUT_URL", "").strip(),
         allowed_email_domains=tuple(d.lower().lstrip("@") for d in _names(env, "CHAT_ALLOWED_EMAIL_DOMAINS")),
         allowed_emails=tuple(e.lower() for e in _names(env, "CHAT_ALLOWED_EMAILS")),
@@ -353,9 +403,9 @@ def check_sign_in(config):
     if config.auth == "none" and (config.allowed_emails or config.allowed_email_domains):
         raise ConfigError("CHAT_ALLOWED_EMAILS and CHAT_ALLOWED_EMAIL_DOMAINS need people to sign in: "
                           "set CHAT_AUTH=oidc or proxy")
-    if config.auth == "none" and any("@" in entry.rpartition("=")[2] for entry in config.api_keys):
-        raise ConfigError("CHAT_API_KEYS ties a key to a person (key=email), but nobody signs in: "
-                          "set CHAT_AUTH=oidc or proxy, or drop the =email")
+    if config.auth == "none" and any(split_key_entry(entry).person for entry in config.api_keys):
+        raise ConfigError("CHAT_API_KEYS ties a key to a person (key=email or key=issuer|subject), but nobody "
+                          "signs in: set CHAT_AUTH=oidc or proxy, or drop the =person")
     if config.auth == "oidc":
         if not config.oidc_issuer or not config.oidc_client_id:
             raise ConfigError("CHAT_AUTH=oidc needs CHAT_OIDC_ISSUER (the provider's issuer URL) and "
@@ -374,15 +424,6 @@ def check_sign_in(config):
         if not config.proxy_hops:
             raise ConfigError("CHAT_AUTH=proxy needs CHAT_PROXY_HOPS (1 behind the shipped nginx): the person's "
                               "header is believed only from the proxy in front")
-        for address in config.auth_proxy_addresses:
-            try:
-                ipaddress.ip_network(address, strict=False)
-            except ValueError:
-                raise ConfigError(f"CHAT_AUTH_PROXY_ADDRESSES: {address!r} is not an address or network") from None
-# What deploy/nginx_config.py can write into the site as they are (it checks the same).
-PROXY_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
-PROXY_SECRET = re.compile(r"[A-Za-z0-9_.~+/=-]{32,}")
-        auth_proxy_secret=env.get("CHAT_AUTH_PROXY_SECRET", "").strip(),
         if not PROXY_HEADER_NAME.fullmatch(config.auth_header):
             raise ConfigError(f"CHAT_AUTH_HEADER={config.auth_header!r} must be a header name: letters, digits "
                               "and hyphens (for example X-Forwarded-Email)")
@@ -391,3 +432,8 @@ PROXY_SECRET = re.compile(r"[A-Za-z0-9_.~+/=-]{32,}")
                               "-_.~+/= (for example the output of `openssl rand -hex 32`), the same value the "
                               "nginx site is rendered with (nginx_config.py --auth-proxy reads it from the "
                               "environment): the person's header is believed only on requests that carry it")
+        for address in config.auth_proxy_addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise ConfigError(f"CHAT_AUTH_PROXY_ADDRESSES: {address!r} is not an address or network") from None

@@ -734,7 +734,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    args.api_keys = [secrets.token_urlsafe(18) for _ in range(max(*args.n, 4 * args.workers))]
+    args.api_keys = [secrets.token_urlsafe(32) for _ in range(max(*args.n, 4 * args.workers))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
     routes = {"both": ["api", "page"], "all": ["api", "api-stored", "page", "page-floor"],
               "page-vs-floor": ["page", "page-floor"]}.get(args.route, [args.route])

@@ -131,7 +131,7 @@ def make_app(database_url, tmp_path):
             "provider": "fake", "model": "fake-echo", "database_url": database_url,
             # tests of the limits turn them on
             "rate_messages_per_minute": 0, "rate_max_streams": 0, "rate_address_messages_per_minute": 0,
-            "rate_address_max_streams": 0, "rate_new_owners_per_hour": 0,
+            "rate_address_max_streams": 0, "rate_new_owners_per_hour": 0, "rate_failed_auth_per_hour": 0,
             "rate_limit_file": str(tmp_path / f"rate-limits-{len(built)}.sqlite3"),
         }
         settings.update(overrides)
@@ -148,7 +148,7 @@ def make_app(database_url, tmp_path):
         app.extensions["answer_notices"].close()
 
 
-API_KEY = "tests-api-key"
+API_KEY = "tests-api-key-" + "k" * 24  # keys are 32 characters or more
 
 
 def api_client(app, key=API_KEY):

@@ -56,16 +56,30 @@ def person_signing_in(db, issuer, subject, email, name):
     return person
 
 
+def _carries_email(email):
+    return or_(Person.email == email, (Person.issuer == PROXY_ISSUER) & (Person.subject == email))
+
+
 def person_with_email(db, email):
-    """The person an operator names by email (a `key=email` API key, the
-    `app.users` command): the one seen last if several have it."""
+    """The person an operator names by email (the `app.users` command): the
+    one seen last if several have it."""
     email = email.strip().lower()
     return db.scalar(
-        select(Person)
-        .where(or_(Person.email == email, (Person.issuer == PROXY_ISSUER) & (Person.subject == email)))
-        .order_by(Person.seen_at.desc(), Person.id.desc())
-        .limit(1)
+        select(Person).where(_carries_email(email)).order_by(Person.seen_at.desc(), Person.id.desc()).limit(1)
     )
+
+
+def people_with_email(db, email):
+    """Everyone who carries `email` now, oldest first: more than one means
+    the email no longer says who is meant."""
+    return db.scalars(select(Person).where(_carries_email(email.strip().lower())).order_by(Person.id)).all()
+
+
+def person_named(db, issuer, subject):
+    """The person `issuer` knows as `subject`, if they have signed in."""
+    if issuer == PROXY_ISSUER:
+        subject = subject.lower()  # the proxy's names are kept lower-case (app/auth/proxy.py)
+    return db.scalar(select(Person).where(Person.issuer == issuer, Person.subject == subject))
 
 
 def count_conversations(db, owner_id):

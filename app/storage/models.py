@@ -142,7 +142,7 @@ class RateEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(80))  # the client: owner, API key, or address
-    kind: Mapped[str] = mapped_column(String(16))  # "message", "stream" or "owner"
+    kind: Mapped[str] = mapped_column(String(16))  # "message", "stream", "owner" or "auth-failure"
     at: Mapped[datetime] = mapped_column(default=utcnow)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the client's network address
 
@@ -183,3 +183,18 @@ class SignIn(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKeyBinding(Base):
+    """A `key=email` API key (CHAT_API_KEYS), bound at its first use to the one
+    person who then carried the email (app/auth/api_keys.py): from then on it
+    acts for that issuer and subject only, whoever else later has the email."""
+
+    __tablename__ = "api_key_bindings"
+
+    # The key's HMAC under SECRET_KEY (app/web/identity.py), hex: never the key.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # the email it was bound through; another rebinds
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,8 @@ only; `/api/chat` also answers `thinking` (the thought summaries, or null),
 `citations` ([{"uri", "title"}] of a grounded answer), `model` and `cost`
 (an estimate in USD, or null; app/answers/prices.py).
 
-With CHAT_API_KEYS set, every call needs `Authorization: Bearer <key>`, and
+With CHAT_API_KEYS set, every call needs `Authorization: Bearer <key>` (too
+many wrong keys from one network and its calls get 429 for a while), and
 instead of `history` a program may keep a stored conversation: send
 `"conversation_id": "new"` to start one, then the id returned in the
 `X-Conversation-Id` header (and in the JSON reply) to continue it. A stored
@@ -42,8 +43,6 @@ CHAT_STORAGE_PER_PERSON_MB or more is refused with 413 and a sentence
 (`error`) saying to delete old conversations; nothing is saved.
 """
 
-import functools
-
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app.answers.exchanges import (
@@ -55,12 +54,13 @@ from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED,
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
-from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, key_people
+from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner_for_key
 from app.storage import queries
 from app.web.costs import price_table
 from app.web.answer_slots import admit_answer
 from app.web.headers import STREAM_HEADERS
-from app.web.identity import api_key_owner, key_digest, use_api_key_owner
+from app.storage.engine import session_for
+from app.web.identity import api_key_owner, use_api_key_owner
 from app.web.message_input import (
     BadInput, check_instructions, check_message, check_model, parse_history, parse_json, parse_offset,
 )
@@ -77,26 +77,30 @@ MARKERS = {TRUNCATED: "\n[chat truncated] ", BLOCKED: "\n[chat blocked] "}  # an
 STATUSES = {COMPLETE: 200, TRUNCATED: 200, STOPPED: 200, BLOCKED: 422, ERROR: 502, INTERRUPTED: 502}
 
 
-@functools.lru_cache(maxsize=4)
-def _key_digests(keys):
-    # {digest: the email of the person a `key=email` entry ties it to, or None}
-    return key_people(keys)
+@bp.record_once
+def keep_api_keys(state):
+    # Their digests once per app, and what each key has done once (api_keys.py).
+    config = state.app.config["CHAT"]
+    state.app.extensions["api_keys"] = ApiKeys(config.api_keys, config.secret_key)
 
 
 @bp.before_request
 def require_api_key():
     """With CHAT_API_KEYS set, every API call needs `Authorization: Bearer <key>`."""
-    keys = current_app.config["CHAT"].api_keys
-    if not keys:
+    config = current_app.config["CHAT"]
+    if not config.api_keys:
         # Where people sign in (CHAT_AUTH), an open API would let anyone past them.
-        return None if current_app.config["CHAT"].auth == "none" else refusal_response(403, NEEDS_KEYS_WITH_SIGN_IN)
+        return None if config.auth == "none" else refusal_response(403, NEEDS_KEYS_WITH_SIGN_IN)
+    limiter = current_app.extensions["limiter"]
+    limiter.refuse_while_guessing(request.remote_addr)
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    # One set lookup however many keys there are. Comparing digests, not
-    # keys, means the lookup's timing can tell nothing about a real key.
-    digest = key_digest(sent)
-    if digest not in _key_digests(keys):
-        return refusal_response(401, "A valid API key is required: send Authorization: Bearer <key>.")
-    use_api_key_owner(digest, _key_digests(keys)[digest])
+    keys = current_app.extensions["api_keys"]
+    key = keys.match(sent)
+    if key is None:
+        limiter.count_failed_auth(request.remote_addr)
+        return refusal_response(401, WRONG_KEY)
+    with session_for(current_app) as db:
+        use_api_key_owner(owner_for_key(db, keys, key))
     return None
 
 

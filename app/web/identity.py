@@ -1,15 +1,16 @@
 """Who owns a conversation: an anonymous browser, or a program's API key (or
-the person it is tied to). With sign-in (CHAT_AUTH), app/auth/gate.py has
-put the signed-in person's owner in the session before this runs."""
+the person it is tied to: app/auth/api_keys.py). With sign-in (CHAT_AUTH),
+app/auth/gate.py has put the signed-in person's owner in the session before
+this runs."""
 
 import hashlib
+import hmac
 import secrets
 import time
 
 from flask import current_app, g, request, session
 
 from app.operations import log_context
-from app.storage.engine import session_for
 from app.web.cross_site import SAFE_METHODS
 from app.web.refusals import Refused
 
@@ -44,23 +45,27 @@ def ensure_browser_owner():
     log_context.bind(owner=log_context.owner_hash(session["owner"]))
 
 
-def key_digest(key):
-    """An API key's SHA-256: what is compared, and what names its owner."""
-    return hashlib.sha256(key.encode()).digest()
+# SECRET_KEY also signs the session cookie: the label keeps the two uses apart.
+API_KEY_DIGEST_LABEL = b"chat API key\0"
 
 
-def use_api_key_owner(digest, person_email=None):
-    """Conversations started with an API key (given by its `key_digest`)
-    belong to that key, or to the person it is tied to (`key=email` in
-    CHAT_API_KEYS), so that they show on that person's page."""
-    if person_email:
-        from app.auth.api_keys import owner_for_key_person  # app.auth imports this module
+def key_digest(secret_key, key):
+    """An API key's HMAC-SHA256 under SECRET_KEY: what is compared, what names
+    its owner, what the database keeps. A leaked database alone cannot be
+    checked against guessed keys, as a plain SHA-256 could."""
+    return hmac.new(secret_key.encode(), API_KEY_DIGEST_LABEL + key.encode(), hashlib.sha256).digest()
 
-        with session_for(current_app) as db:
-            g.owner = owner_for_key_person(db, person_email)
-    else:
-        g.owner = "key:" + digest.hex()[:32]
-    log_context.bind(owner=log_context.owner_hash(g.owner))
+
+def key_owner(digest):
+    """The owner of a plain key's conversations (the operator's programs)."""
+    return "key:" + digest.hex()[:32]
+
+
+def use_api_key_owner(owner):
+    """Conversations started with an API key belong to its owner: the key's
+    own (`key_owner`), or the person it is tied to, on whose page they show."""
+    g.owner = owner
+    log_context.bind(owner=log_context.owner_hash(owner))
 
 
 NEEDS_API_KEY = (

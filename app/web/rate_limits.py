@@ -6,7 +6,9 @@ minute and have CHAT_RATE_MAX_STREAMS answers streaming at once. Because a
 client can make itself new (a browser without its cookie gets a new owner),
 each address also has limits of its own: messages a minute, answers
 streaming, and new browser identities an hour. Behind a proxy the address is
-the one the proxy saw (CHAT_PROXY_HOPS).
+the one the proxy saw (CHAT_PROXY_HOPS). Wrong API keys are counted per
+network (an IPv6 client by its /64): past CHAT_RATE_FAILED_AUTH_PER_HOUR that
+network's API calls are refused, right key or wrong, until the hour moves on.
 
 The counts are rows in one table (rate_events), so every process that reads
 the table sees the same counts and a client gets the limit, not the limit
@@ -42,6 +44,7 @@ from app.storage import driver_sql
 from app.storage.models import RateEvent, utcnow
 from app.storage.private_files import PRIVATE_DIRECTORY, private_sqlite_file
 from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
+from app.web.network_prefix import network_of
 from app.web.refusals import Refused
 
 WINDOW_SECONDS = 60.0
@@ -85,18 +88,19 @@ class Limits:
     address_messages_per_minute: int
     address_max_streams: int
     new_owners_per_hour: int
+    failed_auth_per_hour: int = 0
 
     @classmethod
     def from_config(cls, config):
         return cls(
             config.rate_messages_per_minute, config.rate_max_streams, config.rate_address_messages_per_minute,
-            config.rate_address_max_streams, config.rate_new_owners_per_hour,
+            config.rate_address_max_streams, config.rate_new_owners_per_hour, config.rate_failed_auth_per_hour,
         )
 
     @property
     def any(self):
         return any((self.messages_per_minute, self.max_streams, self.address_messages_per_minute,
-                    self.address_max_streams, self.new_owners_per_hour))
+                    self.address_max_streams, self.new_owners_per_hour, self.failed_auth_per_hour))
 
 
 YOUR_NETWORK = "Your network address"
@@ -135,6 +139,8 @@ _COUNTS = """
     WHERE (key = :key OR address = :address) AND at > :streams_since"""
 _NEW_OWNERS = """
     SELECT COUNT(*), MIN(at) FROM rate_events WHERE address = :address AND kind = 'owner' AND at > :window"""
+_FAILED_AUTH = """
+    SELECT COUNT(*), MIN(at) FROM rate_events WHERE address = :address AND kind = 'auth-failure' AND at > :window"""
 _REMOVE = "DELETE FROM rate_events WHERE id = :id"
 _FORGET = "DELETE FROM rate_events WHERE at < :before"
 
@@ -202,6 +208,34 @@ class Limiter:
                     "new-owners",
                 )
 
+    def refuse_while_guessing(self, address):
+        """RateLimited if `address`'s network has sent too many wrong API keys
+        this hour. Asked before the key is checked: a guess that lands must
+        look like one that misses, or the limit would only slow the misses."""
+        per_hour = self.limits.failed_auth_per_hour
+        if not per_hour:
+            return
+        now = utcnow()
+        with self.engine.connect() as connection:
+            failed, oldest = self._failed_auth(connection, network_of(address), now)
+        if failed >= per_hour:
+            raise too_many_wrong_keys(_seconds_left(NEW_OWNER_WINDOW_SECONDS, now, oldest), per_hour)
+
+    def count_failed_auth(self, address):
+        """Count a wrong API key from `address`'s network."""
+        if not self.limits.failed_auth_per_hour:
+            return
+        network = network_of(address)
+        with self.engine.begin() as connection:
+            at = driver_sql.timestamp(connection, utcnow())
+            driver_sql.run(connection, _ADD, {"key": network, "kind": "auth-failure", "now": at, "address": network})
+
+    @staticmethod
+    def _failed_auth(connection, network, now):
+        return driver_sql.rows(connection, _FAILED_AUTH, {
+            "address": network, "window": driver_sql.timestamp(connection, _ago(now, NEW_OWNER_WINDOW_SECONDS)),
+        })[0]
+
     def release_answer(self, answer_id):
         """Free the stream slot answer `answer_id` holds (none: nothing happens)."""
         if self.engine is None or not (self.limits.max_streams or self.limits.address_max_streams):
@@ -257,6 +291,12 @@ class StreamSlot:
     def __exit__(self, *_exception):
         if not self._handed:
             self.release()
+
+
+def too_many_wrong_keys(retry_after, per_hour):
+    return RateLimited(retry_after, f"Too many wrong API keys came from your network address in the last hour "
+                                    f"({per_hour}), so API calls from it wait: check the key your program sends.",
+                       "failed-auth")
 
 
 def _seconds_left(window, now, oldest):

@@ -33,7 +33,7 @@ def test_none_is_the_default():
     ({**PROXY, "CHAT_AUTH_PROXY_SECRET": "x" * 32 + '"; add_header X 1'}, "needs CHAT_AUTH_PROXY_SECRET"),
     ({**PROXY, "CHAT_AUTH_HEADER": "X-Email $chat_person;"}, "must be a header name"),
     ({"CHAT_ALLOWED_EMAILS": "a@example.com"}, "CHAT_AUTH=oidc or proxy"),
-    ({"CHAT_API_KEYS": "k1=alice@example.com"}, "key=email"),
+    ({"CHAT_API_KEYS": "k" * 32 + "=alice@example.com"}, "key=email"),
 ])
 def test_a_mode_without_what_it_needs_stops_start_up(env, says):
     with pytest.raises(ConfigError, match=says):

@@ -8,6 +8,8 @@ from tests.conftest import API_KEY, api_client
 from tests.scripted_model import ScriptedChatModel
 from tests.sse_client import is_whole_pieces_joined
 
+OTHER_KEY = "another-api-key-" + "o" * 24
+
 
 def stream(client, **kwargs):
     return client.post("/api/chat/stream", buffered=False, **kwargs)
@@ -140,8 +142,8 @@ def test_a_stored_answer_can_be_resumed_from_any_offset_after_a_drop(make_app):
 
 
 def test_resuming_says_clearly_what_is_wrong(make_app):
-    app = make_app(api_keys=(API_KEY, "another-key"))
-    owner, stranger = api_client(app), api_client(app, "another-key")
+    app = make_app(api_keys=(API_KEY, OTHER_KEY))
+    owner, stranger = api_client(app), api_client(app, OTHER_KEY)
     answer_id = owner.post("/api/chat", json={"message": "mine", "conversation_id": "new"}).json["answer_id"]
     bad = owner.get(f"/api/answers/{answer_id}/stream?offset=x")
     assert bad.status_code == 400 and "whole number" in bad.json["error"]

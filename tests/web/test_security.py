@@ -6,6 +6,8 @@ from flask.testing import FlaskClient
 from app.config import ConfigError, load_config
 from tests.conftest import HTMX
 
+KEY_ONE, KEY_TWO = "key-one-" + "1" * 32, "key-two-" + "2" * 32
+
 
 def plain_client(app):
     """A client that does NOT send the CSRF token, like a forged cross-site form."""
@@ -43,20 +45,20 @@ def test_the_api_needs_no_csrf_token(app):
 
 
 def test_api_keys_when_configured(make_app):
-    client = plain_client(make_app(api_keys=("k-one", "k-two")))
+    client = plain_client(make_app(api_keys=(KEY_ONE, KEY_TWO)))
     assert client.post("/api/chat", json={"message": "hi"}).status_code == 401
     assert client.post("/api/chat", json={"message": "hi"}, headers={"Authorization": "Bearer nope"}).status_code == 401
     ok = client.post("/api/chat", json={"message": "hi", "conversation_id": "new"},
-                     headers={"Authorization": "Bearer k-two"})
+                     headers={"Authorization": f"Bearer {KEY_TWO}"})
     assert ok.status_code == 200
     conversation_id = ok.json["conversation_id"]
     # the conversation belongs to the key, not to a cookie
-    other = plain_client(make_app(api_keys=("k-one", "k-two")))
+    other = plain_client(make_app(api_keys=(KEY_ONE, KEY_TWO)))
     again = other.post("/api/chat", json={"message": "more", "conversation_id": conversation_id},
-                       headers={"Authorization": "Bearer k-two"})
+                       headers={"Authorization": f"Bearer {KEY_TWO}"})
     assert again.status_code == 200
     stranger = other.post("/api/chat", json={"message": "more", "conversation_id": conversation_id},
-                          headers={"Authorization": "Bearer k-one"})
+                          headers={"Authorization": f"Bearer {KEY_ONE}"})
     assert stranger.status_code == 404
 
 
