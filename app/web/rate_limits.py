@@ -57,7 +57,7 @@ SWEEP_EVERY = 100
 
 class RateLimited(Refused):
     """`limit` names the limit that refused (the metrics' label): messages,
-    streams, address-messages, address-streams or new-owners."""
+    streams, address-messages, address-streams, new-owners or failed-auth."""
 
     def __init__(self, retry_after, message, limit):
         super().__init__(429, message, retry_after=max(1, math.ceil(retry_after)))
