@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.api_keys import split_key_entry
+from app.auth.people import person_named, remove_person
 from app.config import Config, ConfigError
 from app.storage.engine import session_for
 from app.storage.models import Conversation
@@ -77,6 +78,18 @@ def test_a_second_account_carrying_the_email_does_not_take_the_key(oidc_app, pro
     mallorys_page = mallory.get("/").get_data(as_text=True)
     assert "Quarterly figures" not in mallorys_page and "First report" not in mallorys_page
     assert mallory.get(f"/c/{later.json['conversation_id']}").status_code == 404
+
+
+def test_once_its_person_is_removed_the_key_does_not_pass_to_the_next_carrier_of_the_email(oidc_app, provider):
+    app = oidc_app(api_keys=KEYS)
+    program = api_client(app, ALICE_KEY)
+    sign_in(app.test_client(), provider, "alice-account", email="alice@example.com")
+    assert new_conversation(program, "bound").status_code == 200
+    with session_for(app) as db:
+        remove_person(db, person_named(db, provider.issuer, "alice-account"))
+    sign_in(app.test_client(), provider, "mallory-account", email="alice@example.com")
+    refused = new_conversation(program, "hi")
+    assert refused.status_code == 403 and "no longer a user here" in refused.json["error"]
 
 
 def test_an_email_two_people_carry_at_first_use_is_refused_until_the_operator_names_one(
