@@ -40,3 +40,127 @@ def iterate_off_the_hub(iterator):
         if item is _DONE:
             return
         yield item
+
+
+def iterate_on_a_thread_of_its_own(make_iterator):
+    """Iterate `make_iterator()` on a native thread started for it, handing
+    each item to the caller as it comes; errors are raised in the caller.
+
+    For a long native computation that yields as it goes (llama.cpp's
+    tokens): it runs at its own pace, never waiting for the hub, and the
+    caller waits for the next item without blocking the hub. Closing the
+    returned generator stops the thread after its current item and closes
+    the iterator there, on the thread that ran it.
+    """
+    channel = _HubChannel() if _gevent_patched_threads() else _PlainChannel()
+    leaving = []  # non-empty once the caller has gone: read by the thread
+
+    def produce():
+        try:
+            iterator = make_iterator()
+            try:
+                for item in iterator:
+                    channel.put((True, item))
+                    if leaving:
+                        break
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()
+            channel.put((False, _DONE))
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller
+            channel.put((False, exc))
+
+    _start_native_thread(produce)
+    try:
+        while True:
+            ok, item = channel.get()
+            if ok:
+                yield item
+            elif item is _DONE:
+                return
+            else:
+                raise item
+    finally:
+        leaving.append(True)
+
+
+def _start_native_thread(function):
+    if _gevent_patched_threads():
+        from gevent import monkey
+
+        monkey.get_original("_thread", "start_new_thread")(function, ())
+    else:
+        import threading
+
+        threading.Thread(target=function, name="native-iterator", daemon=True).start()
+
+
+class _PlainChannel:
+    def __init__(self):
+        import queue
+
+        self._items = queue.SimpleQueue()
+        self.put = self._items.put
+        self.get = self._items.get
+
+
+class _HubChannel:
+    """From one native thread to one greenlet: the thread appends and asks the
+    hub's mailbox to wake the greenlet; the greenlet waits on a gevent event."""
+
+    def __init__(self):
+        import collections
+
+        from gevent.event import Event
+
+        self._items = collections.deque()
+        self._ready = Event()
+        self._mailbox = _hub_mailbox()
+
+    def put(self, item):  # on the native thread
+        self._items.append(item)
+        self._mailbox.wake(self._ready)
+
+    def get(self):  # on the greenlet
+        while True:
+            self._ready.clear()  # before looking: a put after this look wakes it again
+            if self._items:
+                return self._items.popleft()
+            self._ready.wait()
+
+
+_mailboxes = {}
+
+
+def _hub_mailbox():
+    import gevent
+
+    hub = gevent.get_hub()
+    mailbox = _mailboxes.get(id(hub))
+    if mailbox is None or mailbox.hub is not hub:
+        mailbox = _mailboxes[id(hub)] = _HubMailbox(hub)
+    return mailbox
+
+
+class _HubMailbox:
+    """Native threads wake greenlets through one async watcher per hub (as
+    app/providers/grpc_gevent.py does): the events to set are queued, and the
+    hub sets them all on its next turn. One watcher for good, so none is ever
+    closed while a thread may still send on it."""
+
+    def __init__(self, hub):
+        import collections
+
+        self.hub = hub
+        self._events = collections.deque()
+        self._watcher = hub.loop.async_()
+        self._watcher.start(self._set_all)
+
+    def wake(self, event):  # any thread
+        self._events.append(event)
+        self._watcher.send()
+
+    def _set_all(self):  # on the hub
+        while self._events:
+            self._events.popleft().set()

