@@ -100,9 +100,11 @@ def create_app(overrides=None, chat_model=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app.web import api, health, page
+    from app.web.openai_api import routes as openai_api
 
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openai_api.bp)
     app.register_blueprint(health.bp)
     # Sign-in (CHAT_AUTH): last, so that its gate runs after the checks above.
     init_auth(app)

@@ -52,6 +52,9 @@ class Finished:
     usage: Usage | None = None
     thoughts: str = ""  # the model's thought summaries, never part of `text`
     grounding: object = None  # providers.grounding.Grounding of a searched answer
+    # Of an error, what failed (outcomes.error_kind's word: "rate-limited",
+    # "unavailable", "timeout"...), for callers that answer with a status.
+    error_kind: str | None = None
 
     @property
     def pieces_per_second(self):
@@ -256,13 +259,13 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             _live_readers[stop_key] = reader
         return reader.started
 
-    def finish(outcome, error="", ending=None):
+    def finish(outcome, error="", ending=None, kind=None):
         nonlocal result
         ttft = None if first_piece_at is None else first_piece_at - started
         result = Finished(
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
             *((ending.finish_reason, ending.category, ending.usage) if ending else (None, None, None)),
-            thoughts="".join(thoughts), grounding=ending.grounding if ending else None,
+            thoughts="".join(thoughts), grounding=ending.grounding if ending else None, error_kind=kind,
         )
         metrics.answer_finished(result)
         if on_finish is not None:
@@ -300,7 +303,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                 now = time.monotonic()
                 if answer_deadline is not None and now >= answer_deadline:
                     log.error("answer cut at its time limit after %d pieces (%.0f s)", pieces, limits.answer_seconds)
-                    yield finish(ERROR, TOO_LONG)
+                    yield finish(ERROR, TOO_LONG, kind="too-long")
                     return
                 if deadline is not None and now >= deadline:
                     metrics.upstream_error("timeout")
@@ -308,7 +311,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                         last_activity = start_reader()
                         continue
                     log.error("model timed out after %d pieces (limit %.1f s)", pieces, limit)
-                    yield finish(ERROR, TIMED_OUT)
+                    yield finish(ERROR, TIMED_OUT, kind="timeout")
                     return
                 if now - last_sent >= heartbeat_seconds:
                     last_sent = now
@@ -334,7 +337,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                     last_activity = start_reader()
                     continue
                 log.error("model failed after %d pieces", pieces, exc_info=item)
-                yield finish(ERROR, public_error_message(item, model_name(model)))
+                yield finish(ERROR, public_error_message(item, model_name(model)), kind=error_kind(item))
                 return
             last_activity = last_sent = time.monotonic()
             if first_piece_at is None:

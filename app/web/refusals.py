@@ -9,6 +9,7 @@ request from another website must not replace the visitor's identity.
 from flask import jsonify, render_template, request
 
 from app.operations.request_ids import current_request_id
+from app.web.openai_api.errors import error_object
 from app.web.message_input import MAX_BODY_BYTES
 
 # Werkzeug's texts speak to developers; these to the person.
@@ -37,10 +38,17 @@ def is_api_request():
     return request.path.startswith("/api/")
 
 
+def is_openai_api_request():
+    return request.path == "/v1" or request.path.startswith("/v1/")
+
+
 def refusal_response(status, message, heading="Nothing was done"):
     """The refusal's body; it quotes the request id, so a report can be traced."""
     reference = current_request_id()
-    if is_api_request():
+    if is_openai_api_request():
+        # OpenAI's error shape, which its SDKs read (the id is in X-Request-Id).
+        body = jsonify(error=error_object(status, message))
+    elif is_api_request():
         body = jsonify(error=message, request_id=reference)
     elif request.headers.get("HX-Request") == "true":
         body = render_template("_composer_error.html", message=message, reference=reference)
