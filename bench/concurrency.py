@@ -1,7 +1,7 @@
 """Many simultaneous answers through the production stack, on the fake model or Gemini's client.
 
     .venv/bin/python bench/concurrency.py [--n 1 100 500 1000] [--runs 3]
-        [--route api|api-stored|page|page-floor|page-vs-floor|both|all] [--worker-class gevent|gthread] [--workers 2]
+        [--route api|api-stored|v1|api-vs-v1|page|page-floor|page-vs-floor|both|all] [--worker-class gevent|gthread] [--workers 2]
         [--threads T] [--direct] [--metrics] [--wait-idle S] [--json out.json]
         [--profile PY_SPY [--profile-dir DIR]]
     .venv/bin/python bench/concurrency.py --resume-storm [--cut-after-pieces 10] [--n 1000] ...
@@ -679,10 +679,12 @@ def parse_args(argv=None):
     parser.add_argument("--n", type=int, nargs="+", default=[1, 100, 500, 1000], help="simultaneous streams")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--route", default="both",
-                        choices=("api", "api-stored", "page", "page-floor", "page-vs-floor", "both", "all"),
+                        choices=("api", "api-stored", "v1", "api-vs-v1", "page", "page-floor", "page-vs-floor", "both",
+                                 "all"),
                         help="both: api and page; all: api, api-stored, page and page-floor (api-stored: a stored "
                              "conversation, the page's storage without its second request; page-floor: the page "
-                             "client against bench/page_floor.py; page-vs-floor: page and page-floor)")
+                             "client against bench/page_floor.py; page-vs-floor: page and page-floor; v1: the "
+                             "OpenAI-compatible stream, /v1/chat/completions; api-vs-v1: api and v1)")
     parser.add_argument("--provider", nargs="+", choices=("fake", "grpc", "rest"), default=["fake"],
                         help="the model path(s) to measure: fake (the fake model in the app), grpc, rest (Gemini's "
                              "client on that transport against bench/vertex_standin.py)")
@@ -737,7 +739,7 @@ def main(argv=None):
     args.api_keys = [secrets.token_urlsafe(32) for _ in range(max(*args.n, 4 * args.workers))]
     limit = raise_fd_limit(max(args.n) * 2 + 256)
     routes = {"both": ["api", "page"], "all": ["api", "api-stored", "page", "page-floor"],
-              "page-vs-floor": ["page", "page-floor"]}.get(args.route, [args.route])
+              "page-vs-floor": ["page", "page-floor"], "api-vs-v1": ["api", "v1"]}.get(args.route, [args.route])
     config = (f"{args.worker_class}, {args.workers} workers"
               + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
               + (", direct to gunicorn" if args.direct else ", behind nginx"))

@@ -14,6 +14,10 @@ The routes:
   is the message itself, so piece i has arrived once the body is as long as
   the first i+1 pieces of `split_evenly(message, chunks)` (the fake model's
   own cut). This does not depend on how nginx or the kernel regroup chunks.
+- v1: one request, `POST /v1/chat/completions` with `stream: true` (the
+  OpenAI-compatible API): SSE `chat.completion.chunk`s, counted as the API's by
+  the length of their joined `delta.content`; exact once it equals the message
+  and `data: [DONE]` has arrived.
 - Page: two requests, as htmx makes them. `POST /messages` (`HX-Request:
   true`, the session's cookie and CSRF token) answers at once with the new
   bubbles (text/html); the answer's bubble carries
@@ -60,7 +64,8 @@ import time
 from urllib.parse import urlencode
 
 API_PATH = "/api/chat/stream"
-API_ROUTES = ("api", "api-stored")
+V1_PATH = "/v1/chat/completions"
+API_ROUTES = ("api", "api-stored", "v1")
 PAGE_PATH = "/messages"
 # The common piece event, exactly as app/rendering/page_events.py frames it
 # (without the blank line that ends it): matched in place, without a copy.
@@ -120,6 +125,9 @@ def build_request(route, host, port, message, client=None):
         # the answer is saved and generated apart from the request, as on the page.
         fields = {"message": message, **({"conversation_id": "new"} if route == "api-stored" else {})}
         path, body = API_PATH, json.dumps(fields).encode()
+        if route == "v1":
+            path = V1_PATH
+            body = json.dumps({"stream": True, "messages": [{"role": "user", "content": message}]}).encode()
         extra = "Content-Type: application/json\r\n"
         if client:
             extra += f"Authorization: Bearer {client}\r\n"
@@ -363,10 +371,44 @@ class StreamProtocol(HttpResponse):
         }
 
 
+class ChunkStreamProtocol(StreamProtocol):
+    """`POST /v1/chat/completions` streamed: the same count as the API's, on
+    the joined `delta.content` of the complete `data:` events."""
+
+    def __init__(self, request, message, chunks, done):
+        super().__init__(request, message, chunks, done)
+        self.events = bytearray()
+        self.text = bytearray()
+        self.done_seen = False
+
+    def _body(self, data, now):
+        HttpResponse._body(self, data, now)
+        events = self.events
+        events += data
+        end = events.rfind(b"\n\n")
+        if end < 0:
+            return
+        for block in bytes(events[:end]).split(b"\n\n"):
+            if block == b"data: [DONE]":
+                self.done_seen = True
+            elif block.startswith(b"data: {"):
+                choices = json.loads(block[6:])["choices"]
+                if choices:
+                    self.text += (choices[0]["delta"].get("content") or "").encode()
+        del events[: end + 2]
+        arrivals, ends, length = self.arrivals, self.piece_ends, len(self.text)
+        while len(arrivals) < len(ends) and length >= ends[len(arrivals)]:
+            arrivals.append(now)
+
+    def exact(self):
+        return (self.status == 200 and self.ended_at is not None and self.done_seen
+                and bytes(self.text) == self.message.encode())
+
+
 async def _one_api_stream(host, port, route, message, chunks, timeout, client=None):
     loop = asyncio.get_running_loop()
-    protocol = StreamProtocol(build_request(route, host, port, message, client), message, chunks,
-                              loop.create_future())
+    reader = ChunkStreamProtocol if route == "v1" else StreamProtocol
+    protocol = reader(build_request(route, host, port, message, client), message, chunks, loop.create_future())
     started = time.perf_counter()
     await _exchange(loop, protocol, host, port, started + timeout, timeout)
     return protocol.result(started)
