@@ -33,6 +33,7 @@ from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.providers.thought import Thought
+from app.providers.waiting import Waiting
 from app.operations import log_context
 from app.storage import answer_notices, billed_calls, queries
 from app.storage.engine import session_for
@@ -276,6 +277,8 @@ def _generate(app, live, asked, release, tasks, log_fields):
                 live.append(event.text)
             elif isinstance(event, Thought):
                 live.append_thought(event.text)
+            elif isinstance(event, Waiting):
+                live.set_waiting(event.text)
             elif isinstance(event, Finished):
                 live.finish(event)
     except Exception:  # noqa: BLE001 - saving its end failed: the followers must still hear of it

@@ -20,6 +20,10 @@ class LiveAnswer:
         self._parts = []
         self._thoughts = []
         self.finished = None  # reply_pipeline.Finished, once the answer has ended
+        # What it waits for before its first piece (providers.waiting), and
+        # how many times that changed: a reader shows each change once.
+        self.waiting = ""
+        self.waiting_changes = 0
         self._lock = threading.Lock()
         # One event per waiting subscriber, set by the next change. (Cheaper
         # than a threading.Condition under gevent, whose waits allocate and
@@ -36,6 +40,16 @@ class LiveAnswer:
     def append_thought(self, text):
         with self._lock:
             self._thoughts.append(text)
+            waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            event.set()
+
+    def set_waiting(self, text):
+        with self._lock:
+            if text == self.waiting:
+                return
+            self.waiting = text
+            self.waiting_changes += 1
             waiting, self._waiting = self._waiting, []
         for event in waiting:
             event.set()
@@ -72,12 +86,13 @@ class LiveAnswer:
     def thought_count(self):
         return len(self._thoughts)
 
-    def wait_beyond(self, part_index, thought_index, timeout):
+    def wait_beyond(self, part_index, thought_index, timeout, waiting_changes=None):
         """Wait until there is a part past `part_index`, a thought past
-        `thought_index`, or the answer has ended, at most `timeout` seconds;
-        True if any happened."""
+        `thought_index`, a change of what it waits for past `waiting_changes`,
+        or the answer has ended, at most `timeout` seconds; True if any happened."""
         with self._lock:
-            if len(self._parts) > part_index or len(self._thoughts) > thought_index or self.finished is not None:
+            if (len(self._parts) > part_index or len(self._thoughts) > thought_index or self.finished is not None
+                    or (waiting_changes is not None and self.waiting_changes > waiting_changes)):
                 return True
             changed = threading.Event()
             self._waiting.append(changed)
@@ -101,6 +116,7 @@ class LogReader:
         self._pending = pending  # the replay, handed out by the first read
         self._part_index = part_index
         self._thought_index = 0  # every thought is handed out by the first read_thoughts
+        self._waiting_changes = 0  # the first read_waiting hands out what it waits for now
 
     def read(self, timeout):
         """The text that came since the last read ("" if none came within
@@ -108,9 +124,18 @@ class LogReader:
         if self._pending:
             text, self._pending = self._pending, ""
             return text
-        self._live.wait_beyond(self._part_index, self._thought_index, timeout)
+        self._live.wait_beyond(self._part_index, self._thought_index, timeout, self._waiting_changes)
         parts, self._part_index = self._live.parts_from(self._part_index)
         return "".join(parts)
+
+    def read_waiting(self):
+        """What the answer waits for, if that changed since the last call
+        (None if not; "" once it waits no more), without waiting."""
+        changes = self._live.waiting_changes
+        if changes == self._waiting_changes:
+            return None
+        self._waiting_changes = changes
+        return self._live.waiting
 
     def read_thoughts(self):
         """The thoughts that came since the last call, without waiting (the

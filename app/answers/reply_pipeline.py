@@ -26,6 +26,7 @@ from app.operations.tracing import ModelCallEnd, end_model_span, model_call_span
 from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
 from app.providers.text_stream import stream_text
 from app.providers.thought import Thought
+from app.providers.waiting import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class _ModelReader:
                 if isinstance(text, Ending):
                     ending = text
                     continue
-                if isinstance(text, Thought):
+                if isinstance(text, (Thought, Waiting)):
                     self.queue.put(text)
                     continue
                 self.pieces_read += 1
@@ -223,7 +224,7 @@ def model_name(model):
 def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None,
                  search=False):
     """Yield `Piece`s as the model produces them (and `Thought`s, its thinking,
-    as they come), `HEARTBEAT` while it is silent, and last a `Finished` with
+    as they come, and `Waiting`s, what it waits for before it starts), `HEARTBEAT` while it is silent, and last a `Finished` with
     the whole text and how it ended. `search` grounds the answer in Google
     Search (Gemini only).
 
@@ -326,6 +327,10 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             if item is _STOP:
                 yield finish(STOPPED)
                 return
+            if isinstance(item, Waiting):  # a sign of life: the wait for a first piece starts again
+                last_activity = last_sent = time.monotonic()
+                yield item
+                continue
             if isinstance(item, Thought):
                 last_activity = last_sent = time.monotonic()
                 thoughts.append(item.text)

@@ -5,7 +5,8 @@ the text it has shown). It gets the text before that offset (to pick up
 where the page is), then `Piece`s of new text, `HEARTBEAT` while nothing
 comes, and last the answer's `Finished` once its outcome is saved. The
 model's thinking comes as `Thought`s: first all of it so far (`replaces`),
-then each new piece. Reload, a
+then each new piece. Before its first piece, a follower in the generating
+process hears what it waits for (`Waiting`: a queue, a model loading). Reload, a
 second tab, a network drop and a worker restart are all this one path.
 
 The answer is read from this process's memory when it is generated here
@@ -20,6 +21,7 @@ import time
 from app.answers.generation import claim_and_generate, reap_if_abandoned
 from app.answers.reply_pipeline import HEARTBEAT, INTERRUPTED, Finished, Piece
 from app.providers.thought import Thought
+from app.providers.waiting import Waiting
 from app.storage import queries
 from app.storage.engine import session_for
 
@@ -54,16 +56,21 @@ def _saved_up_to(app, answer_id, offset, patience_seconds=5.0):
 
 def _follow_live(reader, heartbeat_seconds):
     quiet_since = time.monotonic()
+    text_shown = bool(reader.before)
     thoughts = reader.read_thoughts()
     if thoughts:
         yield Thought(thoughts, replaces=True)
     while True:
+        waiting = reader.read_waiting()
+        if waiting and not text_shown:  # until the answer begins
+            yield Waiting(waiting)
         text = reader.read(timeout=heartbeat_seconds)
         thoughts = reader.read_thoughts()
         if thoughts:
             quiet_since = time.monotonic()
             yield Thought(thoughts)
         if text:
+            text_shown = True
             quiet_since = time.monotonic()
             yield Piece(text)
         elif reader.finished is not None:

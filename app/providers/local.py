@@ -8,7 +8,6 @@ blocks a gevent worker's hub), and llama.cpp generates on a native thread of
 its own (app/offload.py), so a worker serves its other requests meanwhile.
 """
 
-import functools
 import logging
 
 from app.config import ConfigError
@@ -16,6 +15,7 @@ from app.offload import iterate_on_a_thread_of_its_own, run_off_the_hub
 from app.providers.ending import Ending
 from app.providers.text_stream import TextStreamingChatModel
 from app.providers.turns import turns_for
+from app.providers.waiting import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,31 @@ def format_prompt(messages):
     return f"{PREAMBLE}{instructions}{turns}Assistant:"
 
 
-@functools.lru_cache(maxsize=None)
-def load_llama(model_path, threads):
-    from llama_cpp import Llama
+LOADING = "Loading the offline model…"
+# While an answer waits, it says so again this often: the reply pipeline
+# counts its wait for a first piece from the last word (CHAT_FIRST_PIECE_TIMEOUT).
+WAITING_REPEAT_SECONDS = 10.0
 
-    log.info("loading local model %s", model_path)
-    return Llama(
-        model_path=model_path,
-        n_ctx=CONTEXT_TOKENS,
-        n_threads=threads or None,
-        verbose=False,
-    )
+
+def waiting_words(ahead, loaded):
+    if not loaded:
+        return LOADING
+    return f"Waiting: {ahead} answer{'s' if ahead != 1 else ''} ahead"
+
+
+_loaded = {}  # (path, threads): Llama, in this process
+
+
+def load_llama(model_path, threads):
+    """The model at `model_path`, loaded once per process (by the answer
+    holding the turn, or before any answer)."""
+    key = (model_path, threads)
+    if key not in _loaded:
+        from llama_cpp import Llama
+
+        log.info("loading local model %s", model_path)
+        _loaded[key] = Llama(model_path=model_path, n_ctx=CONTEXT_TOKENS, n_threads=threads or None, verbose=False)
+    return _loaded[key]
 
 
 class LocalGemmaChatModel(TextStreamingChatModel):
@@ -99,14 +113,25 @@ class LocalAnswer:
 
     def _generate(self):
         model = self._model
-        self._place = place = turns_for((model.model_path, model.threads)).join()
+        key = (model.model_path, model.threads)
+        turns = turns_for(key)
+        self._place = place = turns.join()
         try:
-            while place.ahead and not self._cancelled:
-                place.wait_for_change()
+            while not self._cancelled:
+                ahead = place.ahead
+                if not ahead:
+                    break
+                yield Waiting(waiting_words(ahead, loaded=key in _loaded))
+                place.wait_for_change(timeout=WAITING_REPEAT_SECONDS)
             if self._cancelled:
                 return
-            # Loading reads the whole file: on a native thread too.
-            llm = run_off_the_hub(lambda: load_llama(model.model_path, model.threads))
+            if key not in _loaded:
+                yield Waiting(LOADING)
+                # Loading reads the whole file: on a native thread too.
+                llm = run_off_the_hub(lambda: load_llama(*key))
+                turns.nudge()  # those in line now wait for answers, not for the model
+            else:
+                llm = _loaded[key]
             yield from self._complete(llm)
         finally:
             place.leave()
@@ -172,8 +197,13 @@ def require_llama_cpp():
 def build_local_model(config):
     require_llama_cpp()
     path = model_file(config)
+    # Only a look at the file here: it is loaded by the first answer, which
+    # says so to the person waiting ("Loading the offline model…").
     try:
-        load_llama(path, config.local_threads)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"the local model at {path} could not be loaded ({error}); set CHAT_LOCAL_MODEL_PATH") from None
+        with open(path, "rb") as weights:
+            magic = weights.read(4)
+    except OSError as error:
+        raise ConfigError(f"the local model at {path} cannot be read ({error}); set CHAT_LOCAL_MODEL_PATH") from None
+    if magic != b"GGUF":
+        raise ConfigError(f"the local model at {path} is not a GGUF file; set CHAT_LOCAL_MODEL_PATH") from None
     return LocalGemmaChatModel(model_path=path, threads=config.local_threads, max_tokens=config.local_max_tokens)

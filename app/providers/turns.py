@@ -41,6 +41,13 @@ class Turns:
         for other in others:  # everyone moved up one: each says so
             other.changed.set()
 
+    def nudge(self):
+        """Wake every waiter, as if the line had moved: something they say changed."""
+        with self._guard:
+            others = list(self._line)
+        for other in others:
+            other.changed.set()
+
     @property
     def waiting(self):
         with self._guard:

@@ -12,6 +12,10 @@ The model's thinking goes to the answer's "Thinking" section: the first
 thought (or all of them, for a subscriber that starts late) replaces the
 section, shown open; later ones are appended as escaped text; and the
 answer's first piece folds it.
+
+What the answer waits for before its first piece (a queue for the model, the
+model loading) is written into the bubble's status line, and the first piece
+clears it.
 """
 
 from flask import render_template
@@ -19,6 +23,7 @@ from markupsafe import Markup
 
 from app.answers.reply_pipeline import Heartbeat, Piece
 from app.providers.thought import Thought
+from app.providers.waiting import Waiting
 from app.rendering.markdown import BlockSplitter, escape_text, render_block
 from app.rendering.sse import frame_comment, frame_event
 
@@ -69,6 +74,10 @@ def thought_event(answer_id, thoughts, added, answer_began):
     return frame_event(partial(f"#m-{answer_id}-thinking-text", "beforeend", escape_text(added)))
 
 
+def status_event(answer_id, text):
+    return frame_event(partial(f"#m-{answer_id}-status", "innerHTML", escape_text(text)))
+
+
 def final_event(message):
     html = render_template("_message.html", message=message, last_answer_id=message.id)
     announcement = ANNOUNCEMENTS.get(message.outcome, "")
@@ -90,12 +99,18 @@ def subscriber_events(answer_id, before, events, load_finished):
     splitter.feed(before)
     offset = len(before)
     thoughts = None  # the thinking this subscriber has shown (None: none yet)
+    waited = False  # whether the status line says what the answer waits for
     for event in events:
         if isinstance(event, Piece):
-            # The answer begins: its thinking folds away (once).
+            # The answer begins: its thinking folds away (once), and it waits no more.
             fold = frame_event(thinking_section(answer_id, thoughts, open_=False)) if thoughts and not offset else ""
+            if waited:
+                fold, waited = status_event(answer_id, "") + fold, False
             offset += len(event.text)
             yield fold + piece_event(answer_id, splitter, event.text, offset)
+        elif isinstance(event, Waiting):
+            waited = True
+            yield status_event(answer_id, event.text)
         elif isinstance(event, Thought):
             fresh = event.replaces or thoughts is None
             thoughts = event.text if event.replaces else (thoughts or "") + event.text

@@ -10,6 +10,7 @@ from markupsafe import escape
 
 from app.answers.reply_pipeline import Heartbeat, Piece
 from app.providers.thought import Thought
+from app.providers.waiting import Waiting
 from app.rendering.markdown import escape_text
 
 # An empty write is never sent, so a silent model keeps the connection with
@@ -27,7 +28,7 @@ def progressive_document(head, events, conversation_url):
             yield escape_text(event.text)
         elif isinstance(event, Heartbeat):
             yield KEEP_ALIVE
-        elif isinstance(event, Thought):
+        elif isinstance(event, (Thought, Waiting)):
             continue  # the conversation page shows the thinking once the answer is done
         else:
             yield (
