@@ -194,3 +194,33 @@ def test_a_message_over_the_limit_is_a_413(make_app):
         "/v1/chat/completions", json={"messages": [{"role": "user", "content": "x" * 11}]})
     assert response.status_code == 413
     assert response.get_json()["error"]["message"] == "The last message is 11 characters long; the limit is 10."
+
+
+def test_answers_and_requests_are_counted_in_the_apps_metrics(make_app):
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    model = ScriptedChatModel(pieces=["ok"], finish_reason="STOP", usage=USAGE)
+    client = make_app(chat_model=model, model="scripted", metrics=True).test_client()
+    answers = ("chat_answers_total", {"outcome": "complete", "provider": "fake", "model": "scripted"})
+    requests = ("chat_http_requests_total", {"route": "/v1/chat/completions", "method": "POST", "status": "200"})
+    tokens = ("chat_model_tokens_total", {"kind": "reasoning", "model": "scripted"})
+    before = [sample(name, **labels) for name, labels in (answers, requests, tokens)]
+    assert client.post("/v1/chat/completions", json={"messages": USER}).status_code == 200
+    after = [sample(name, **labels) for name, labels in (answers, requests, tokens)]
+    assert [b - a for a, b in zip(before, after)] == [1, 1, 2]
+
+
+def test_a_streaming_answer_holds_its_stream_slot_until_it_ends(make_app):
+    model = ScriptedChatModel(pieces=["a ", "b ", "c"], delay=0.05)
+    client = make_app(chat_model=model, rate_max_streams=1).test_client()
+    first = completions(client, stream=True)
+    chunks = iter(first.response)
+    next(chunks)
+    second = completions(client)
+    assert second.status_code == 429 and "answer streaming" in second.get_json()["error"]["message"]
+    list(chunks)  # the first answer ends: its slot is free
+    first.close()
+    assert completions(client).status_code == 200
