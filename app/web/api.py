@@ -64,6 +64,7 @@ from app.web.identity import api_key_owner, use_api_key_owner
 from app.web.message_input import (
     BadInput, check_instructions, check_message, check_model, parse_history, parse_json, parse_offset,
 )
+from app.web.network_prefix import network_of
 from app.web.rate_limits import release_when_done
 from app.web.refusals import refusal_response
 
@@ -157,8 +158,8 @@ def choices_of(body):
 
 
 def rate_limit_key():
-    """A client is its API key's owner, or with no keys its address."""
-    return g.get("owner") or f"addr:{request.remote_addr}"
+    """A client is its API key's owner, or with no keys its network (an IPv6 /64)."""
+    return g.get("owner") or f"addr:{network_of(request.remote_addr)}"
 
 
 def start_reply():

@@ -6,7 +6,8 @@ minute and have CHAT_RATE_MAX_STREAMS answers streaming at once. Because a
 client can make itself new (a browser without its cookie gets a new owner),
 each address also has limits of its own: messages a minute, answers
 streaming, and new browser identities an hour. Behind a proxy the address is
-the one the proxy saw (CHAT_PROXY_HOPS). Wrong API keys are counted per
+the one the proxy saw (CHAT_PROXY_HOPS); an IPv6 address counts as its /64
+(app/web/network_prefix.py), which one customer has to themselves. Wrong API keys are counted per
 network (an IPv6 client by its /64): past CHAT_RATE_FAILED_AUTH_PER_HOUR that
 network's API calls are refused, right key or wrong, until the hour moves on.
 
@@ -156,6 +157,7 @@ class Limiter:
         limits = self.limits
         if not limits.any:
             return StreamSlot(None, None)
+        address = network_of(address)
         now = utcnow()
         # The message is written first and the counts read after, in one
         # transaction: on SQLite the write takes the lock, so admissions from
@@ -193,6 +195,7 @@ class Limiter:
         per_hour = self.limits.new_owners_per_hour
         if not per_hour:
             return
+        address = network_of(address)
         now = utcnow()
         with self.engine.begin() as connection:
             at = driver_sql.timestamp(connection, now)
@@ -249,7 +252,7 @@ class Limiter:
     def held_answers(self, key, address):
         """The ids of the answers holding client `key`'s or `address`'s stream slots."""
         with self.engine.connect() as connection:
-            found = driver_sql.rows(connection, _HELD_ANSWERS, {"key": key, "address": address})
+            found = driver_sql.rows(connection, _HELD_ANSWERS, {"key": key, "address": network_of(address)})
         return [int(held.removeprefix("answer:")) for (held,) in found]
 
     def _hand_to(self, stream_id, answer_id):

@@ -132,3 +132,18 @@ def test_old_counts_are_forgotten(make_app, store):
         client.post("/api/chat", json={"message": "hi"})
     with Session(limiter.engine) as db:
         assert db.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.key.like("gone-%"))) == 0
+
+
+def test_an_ipv6_network_is_one_address_to_the_per_address_limits(make_app, store):
+    """Every address of one /64 is one customer's: hopping between them (and
+    sending no cookie, so each request is a new client) does not reset the count."""
+    app = make_app(rate_address_messages_per_minute=3, rate_limit_store=store)
+    statuses = []
+    for n in range(5):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"2001:db8:7:7::{n + 1:x}"
+        statuses.append(client.post("/api/chat", json={"message": "hi"}).status_code)
+    assert statuses == [200, 200, 200, 429, 429]
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "2001:db8:7:8::1"
+    assert elsewhere.post("/api/chat", json={"message": "hi"}).status_code == 200
