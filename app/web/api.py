@@ -52,6 +52,7 @@ from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 from app.answers.prices import model_name_of
+from app.answers.request_billing import bill_when_finished
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner_for_key
@@ -194,10 +195,11 @@ def start_reply():
     instructions = config.system_prompt if choices.instructions is None else choices.instructions
     messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
     models = current_app.extensions["models"]
+    model_name = models.choose(choices.model)
     events = stream_reply(
-        models.get(choices.model), messages, config.heartbeat_seconds,
-        limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"].for_model(
-            models.choose(choices.model)),
+        models.get(model_name), messages, config.heartbeat_seconds,
+        on_finish=bill_when_finished(app, rate_limit_key(), model_name),
+        limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"].for_model(model_name),
         search=search_allowed(config, choices.search),
     )
     return release_when_done(events, release), {"model": models.label(choices.model)}

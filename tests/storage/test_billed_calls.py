@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.auth.people import owner_of, person_signing_in, usage
 from app.storage.engine import session_for
 from app.storage.models import BilledCall, Person
-from tests.conftest import HTMX
+from tests.conftest import API_KEY, HTMX, api_client
 from tests.page_flow import post, read_all, subscribe
 from tests.scripted_model import ScriptedChatModel
 
@@ -74,3 +74,18 @@ def test_a_stopped_answer_is_recorded_and_one_that_never_reached_the_model_is_no
         calls = db.scalars(select(BilledCall)).all()
     # Billed for what it wrote, with its tokens unknown; the refused one cost nothing.
     assert [(c.owner_id, c.outcome, c.input_tokens) for c in calls] == [(owner, "error", None)]
+
+
+def test_answers_that_live_only_in_their_request_are_billed_too(make_app):
+    """The API with its own history stores no conversation, so nothing the
+    person deletes could ever show it: it is recorded as its request ends."""
+    app = make_app(chat_model=billed_model(), api_keys=(API_KEY,))
+    client = api_client(app)
+    assert client.post("/api/chat", json={"message": "a", "history": []}).status_code == 200
+    streamed = client.post("/api/chat/stream", json={"message": "b"}, buffered=False)
+    assert "".join(chunk.decode() for chunk in streamed.response) == "Paid for."
+    with session_for(app) as db:
+        calls = db.scalars(select(BilledCall).order_by(BilledCall.id)).all()
+        assert [(c.conversation_id, c.answer_id, c.input_tokens, c.output_tokens) for c in calls] == [
+            (None, None, 1000, 50), (None, None, 1000, 50)]
+        assert calls[0].owner_id == calls[1].owner_id and calls[0].owner_id.startswith("key")
