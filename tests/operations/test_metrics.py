@@ -145,3 +145,15 @@ def test_answers_are_labelled_with_the_model_their_conversation_chose(make_app):
         read_all(post_and_subscribe(client, "three", model="scripted-pro"))
         send(client, "four")
     assert tracked.changes == [2, 2]
+
+
+def test_guessing_the_metrics_token_is_answered_429_like_guessing_api_keys(make_app):
+    client = make_app(metrics=True, metrics_token="s3cret-token", rate_failed_auth_per_hour=5).test_client()
+    statuses = [client.get("/metrics", headers={"Authorization": f"Bearer guess-{n}"}).status_code
+                for n in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    right = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert right.status_code == 429 and right.headers["Retry-After"], "a guess that lands looks like one that misses"
+    elsewhere = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"},
+                           environ_overrides={"REMOTE_ADDR": "198.51.100.4"})
+    assert elsewhere.status_code == 200
