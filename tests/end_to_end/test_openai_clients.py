@@ -224,7 +224,8 @@ def test_the_local_model_answers_through_the_sdk_and_refuses_images(tmp_path):
     with gunicorn(tmp_path, env) as (base, _log, _process):
         client = sdk(base, key="none")
         [model] = [model.id for model in client.models.list()]
-        answer = client.chat.completions.create(model=model, messages=ask("What colour is the sky?"), max_tokens=8)
+        answer = client.chat.completions.create(model=model, messages=ask("What colour is the sky?"), max_tokens=8,
+                                                temperature=0)
         assert answer.choices[0].message.content.strip()
         assert answer.choices[0].finish_reason in ("stop", "length")
         image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}}
