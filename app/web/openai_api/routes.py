@@ -19,8 +19,9 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, stream_reply
 from app.answers.exchanges import search_allowed
+from app.answers.reply_pipeline import Finished, Heartbeat, Piece, UpstreamLimits, stream_reply
+from app.answers.request_billing import bill_when_finished
 from app.operations.request_ids import current_request_id
 from app.providers.request_settings import NotOffered, with_sampling
 from app.providers.thought import Thought
@@ -93,7 +94,8 @@ def chat_completions():
     app = current_app._get_current_object()
     release = admit_answer(app, api.rate_limit_key(), request.remote_addr)
     events = release_when_done(stream_reply(
-        model, asked.messages, config.heartbeat_seconds, limits=UpstreamLimits.from_config(config),
+        model, asked.messages, config.heartbeat_seconds, on_finish=bill_when_finished(app, api.rate_limit_key(), name),
+        limits=UpstreamLimits.from_config(config),
         metrics=current_app.extensions["metrics"].for_model(name), search=search_allowed(config, asked.search),
     ), release)
     completion = shapes.Completion(f"chatcmpl-{current_request_id()}", int(time.time()), name)

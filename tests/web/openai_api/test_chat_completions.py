@@ -224,3 +224,20 @@ def test_a_streaming_answer_holds_its_stream_slot_until_it_ends(make_app):
     list(chunks)  # the first answer ends: its slot is free
     first.close()
     assert completions(client).status_code == 200
+
+
+def test_each_completion_is_a_billed_call_in_the_operators_usage_report(make_app):
+    from sqlalchemy import select
+
+    from app.storage.engine import session_for
+    from app.storage.models import BilledCall
+
+    model = ScriptedChatModel(pieces=["Hi"], finish_reason="STOP", usage=USAGE)
+    app = make_app(chat_model=model, api_keys=(API_KEY,))
+    client = api_client(app)
+    assert completions(client).status_code == 200
+    assert sse_events(completions(client, stream=True))[-1] == "[DONE]"
+    with session_for(app) as db:
+        calls = db.scalars(select(BilledCall)).all()
+        assert [(c.model, c.input_tokens, c.output_tokens, c.conversation_id) for c in calls] == [
+            ("fake-echo", 7, 3, None)] * 2
