@@ -17,12 +17,8 @@ failures that may pass are retried, and only by the app.
 
 from dataclasses import dataclass
 
-COMPLETE = "complete"
-TRUNCATED = "truncated"
-BLOCKED = "blocked"
-ERROR = "error"
-STOPPED = "stopped"
-INTERRUPTED = "interrupted"
+# The outcomes' own words are stored, so they are storage's (looked down to from here).
+from app.storage.answer_endings import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED  # noqa: F401
 
 TIMED_OUT = "The model took too long to answer. Please try again."
 TOO_LONG = "The answer reached its time limit and was cut off here."

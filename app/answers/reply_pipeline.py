@@ -23,10 +23,11 @@ from app.answers.outcomes import (
 )
 from app.operations.metrics import NO_METRICS
 from app.operations.tracing import ModelCallEnd, end_model_span, model_call_span
-from app.providers.ending import STOPPED_NATURALLY, Ending, Usage
+from app.providers.ending import STOPPED_NATURALLY, Ending
 from app.providers.text_stream import stream_text
 from app.providers.thought import Thought
 from app.providers.waiting import Waiting
+from app.storage.answer_endings import Finished  # noqa: F401 - the pipeline's last event, imported from here
 
 log = logging.getLogger(__name__)
 
@@ -38,29 +39,6 @@ class Piece:
 @dataclass(frozen=True)
 class Heartbeat:
     pass
-
-
-@dataclass(frozen=True)
-class Finished:
-    text: str
-    outcome: str
-    error: str = ""  # a message safe to show a person; the log has the details
-    first_piece_seconds: float | None = None
-    seconds: float = 0.0
-    pieces: int = 0
-    finish_reason: str | None = None  # the model's own (Gemini's STOP, MAX_TOKENS, SAFETY...)
-    category: str | None = None  # the safety category of a block
-    usage: Usage | None = None
-    thoughts: str = ""  # the model's thought summaries, never part of `text`
-    grounding: object = None  # providers.grounding.Grounding of a searched answer
-    # Of an error, what failed (outcomes.error_kind's word: "rate-limited",
-    # "unavailable", "timeout"...), for callers that answer with a status.
-    error_kind: str | None = None
-
-    @property
-    def pieces_per_second(self):
-        streaming = self.seconds - (self.first_piece_seconds or 0)
-        return (self.pieces - 1) / streaming if self.pieces > 1 and streaming > 0 else None
 
 
 HEARTBEAT = Heartbeat()
