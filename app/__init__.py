@@ -21,6 +21,7 @@ from app.rendering.markdown import answer_html, render_answer, split_for_streami
 from app.rendering.sources import shown_sources
 from app.storage.engine import init_db
 from app.web.assets import asset_url
+from app.web.attachment_input import allow_attachment_bodies
 from app.web.costs import answer_cost, conversation_cost
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.csrf import csrf_token
@@ -86,6 +87,8 @@ def create_app(overrides=None, chat_model=None):
     # Before every other check: a cross-site write is refused untouched.
     app.before_request(refuse_cross_site_writes)
     app.before_request(ProxyHopsCheck())
+    # Before anything reads a body: the routes that take files take larger ones.
+    app.before_request(allow_attachment_bodies)
     app.register_error_handler(SecurityError, host_not_allowed)
     app.register_error_handler(Refused, refused)
     app.register_error_handler(RateLimited, count_rate_limited)
@@ -100,9 +103,11 @@ def create_app(overrides=None, chat_model=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app.web import api, health, page
+    from app.web import attachments as attachment_routes
     from app.web.openai_api import routes as openai_api
 
     app.register_blueprint(page.bp)
+    app.register_blueprint(attachment_routes.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(openai_api.bp)
     app.register_blueprint(health.bp)

@@ -59,6 +59,11 @@ class Config:
     history_max_chars: int = 24000
     # What one owner's conversations may keep, in MB (app/storage/storage_use.py); 0: no limit.
     storage_per_person_mb: float = 200.0
+    # Files attached to a message (app/attachments/): the largest, in MB, and
+    # how many one message may carry (0: none). 5 MB x 3 stays within Vertex
+    # AI's 20 MB inline request, and nginx's client_max_body_size matches.
+    attachment_max_mb: float = 5.0
+    attachments_per_message: int = 3
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
     secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1: Secure even on plain HTTP (else whenever HTTPS)
@@ -241,6 +246,8 @@ def load_config(env=None):
         rate_limit_file=env.get("CHAT_RATE_LIMIT_FILE", "").strip(),
         history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
         storage_per_person_mb=_megabytes(env, "CHAT_STORAGE_PER_PERSON_MB", 200.0),
+        attachment_max_mb=_float(env, "CHAT_ATTACHMENT_MAX_MB", 5.0),
+        attachments_per_message=_int(env, "CHAT_ATTACHMENTS_PER_MESSAGE", 3),
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
         secure_cookies=_flag(env, "CHAT_SECURE_COOKIES"),
@@ -293,7 +300,21 @@ def validate(config):
     if config.log_format not in ("text", "json"):
         raise ConfigError(f"CHAT_LOG_FORMAT must be text or json, got {config.log_format!r}")
     check_model_choices(config)
+    check_attachment_limits(config)
     return config
+
+
+# Vertex AI takes at most 20 MB of inline data in one request.
+MAX_ATTACHMENT_MB = 20.0
+
+
+def check_attachment_limits(config):
+    if not 0 < config.attachment_max_mb <= MAX_ATTACHMENT_MB:
+        raise ConfigError(f"CHAT_ATTACHMENT_MAX_MB must be above 0 and at most {MAX_ATTACHMENT_MB:g} "
+                          f"(Vertex AI's inline request limit), got {config.attachment_max_mb:g}")
+    if config.attachments_per_message > 10:
+        raise ConfigError(f"CHAT_ATTACHMENTS_PER_MESSAGE must be from 0 (no attachments) to 10, "
+                          f"got {config.attachments_per_message}")
 
 
 SEARCH_MODES = ("off", "optional", "always")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.answers.generation import reap_if_abandoned
 from app.operations.request_ids import current_request_id
-from app.storage import queries, storage_use
+from app.storage import attachment_store, queries, storage_use
 from app.storage.engine import session_for
 from app.storage.models import Conversation, Message
 
@@ -56,16 +56,17 @@ def _megabytes(count):
     return f"{count / 1_000_000:,.1f}" if count >= 100_000 else f"{count / 1_000_000:,.3f}"
 
 
-def check_storage_allowance(config, owner):
-    """OverStorageAllowance if `owner` keeps their allowance or more (one SUM
-    over an index: app/storage/storage_use.py)."""
+def check_storage_allowance(config, owner, incoming=0):
+    """OverStorageAllowance if `owner` keeps their allowance or more, or would
+    with `incoming` bytes more (attached files), as one SUM over an index
+    (app/storage/storage_use.py)."""
     allowed = int(config.storage_per_person_mb * 1_000_000)
     if not allowed:
         return
     with current_app.extensions["db_engine"].connect() as connection:
         used = storage_use.used_bytes(connection, owner)
-    if used >= allowed:
-        raise OverStorageAllowance(used, allowed)
+    if used >= allowed or (incoming and used + incoming > allowed):
+        raise OverStorageAllowance(used + incoming if used < allowed else used, allowed)
 
 
 class AlreadySent(Exception):
@@ -104,7 +105,8 @@ class Exchange:
     removed_ids: list = field(default_factory=list)  # bubbles the page should drop
 
 
-def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None, choices=AnswerChoices()):
+def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None, choices=AnswerChoices(),
+                   uploads=()):
     """Save an exchange in `owner`'s conversation `conversation_id`
     (ConversationNotFound if it is not theirs), or in a new one if it is empty.
 
@@ -114,14 +116,17 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None,
     asked, or if the question it replaces did). See AnswerChoices. The answer is saved streaming and unclaimed: the
     caller has it generated (app/answers/generation.py). A `send_key` that
     was saved before raises AlreadySent; an owner over their storage
-    allowance (CHAT_STORAGE_PER_PERSON_MB), OverStorageAllowance.
+    allowance (CHAT_STORAGE_PER_PERSON_MB), OverStorageAllowance. `uploads`:
+    files attached to the question (app/attachments/uploads.Upload); an
+    edited question keeps the files of the one it replaces.
     """
-    check_storage_allowance(current_app.config["CHAT"], owner)
+    incoming = sum(attachment_store.stored_size(upload) for upload in uploads)
+    check_storage_allowance(current_app.config["CHAT"], owner, incoming)
     # The hot writes run on the driver's cursor (app/storage/driver_sql.py),
     # so the driver's own IntegrityError comes as well as SQLAlchemy's.
     duplicate = (IntegrityError, current_app.extensions["db_engine"].dialect.dbapi.IntegrityError)
     try:
-        return _save_exchange(owner, conversation_id, text, mode, send_key, choices)
+        return _save_exchange(owner, conversation_id, text, mode, send_key, choices, uploads)
     except duplicate:
         if send_key is None:
             raise
@@ -130,7 +135,7 @@ def begin_exchange(owner, conversation_id, text, mode=NEW_ANSWER, send_key=None,
             raise AlreadySent(queries.conversation_of_send_key(db, owner, send_key)) from None
 
 
-def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
+def _save_exchange(owner, conversation_id, text, mode, send_key, choices, uploads=()):
     config = current_app.config["CHAT"]
     models = current_app.extensions["models"]
     search = search_allowed(config, choices.search)
@@ -142,12 +147,13 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
         with current_app.extensions["db_engine"].begin() as connection:
             question, answer = queries.add_exchange(connection, conversation, text, models.label(conversation.model),
                                                     current_request_id(), send_key, search)
+            _attach(connection, owner, conversation, question, uploads)
         return Exchange(conversation, question, answer, is_new=True)
     with session_for(current_app) as db:
         conversation = queries.get_conversation(db, owner, conversation_id)
         if conversation is None:
             raise ConversationNotFound(conversation_id)
-        removed = []
+        removed, carried = [], []
         model = conversation.model
         if mode in (REDO_ANSWER, REDO_EXCHANGE):
             _refuse_while_being_written(conversation)
@@ -160,6 +166,7 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
         else:
             if mode == REDO_EXCHANGE:
                 replaced = queries.last_question(conversation)
+                carried = list(replaced.attachments) if replaced is not None else []
                 search = search or search_allowed(config, replaced is not None and replaced.search)
                 removed = _dropped(queries.drop_last_exchange, db, conversation)
             if choices.model and models.known(choices.model):
@@ -171,8 +178,16 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices):
             storage_use.recount_conversation(db.connection(), conversation.id)
         question, answer = queries.add_exchange(db.connection(), conversation, text, models.label(model),
                                                 current_request_id(), send_key, search)
+        _attach(db.connection(), owner, conversation, question, uploads, carried)
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)
+
+
+def _attach(connection, owner, conversation, question, uploads, carried=()):
+    """Link the question's files, and show them on its bubble."""
+    if question is not None and (uploads or carried):
+        question.attachments = attachment_store.attach(connection, owner, conversation.id, question.id, uploads,
+                                                       carried)
 
 
 def _dropped(drop, db, conversation):

@@ -29,13 +29,13 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.answers.model_history import bound_turns, to_chat_messages
+from app.answers.model_history import bound_turns, to_chat_messages, with_files
 from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.providers.thought import Thought
 from app.providers.waiting import Waiting
 from app.operations import log_context
-from app.storage import answer_notices, billed_calls, queries
+from app.storage import answer_notices, attachment_store, billed_calls, queries
 from app.storage.engine import session_for
 from app.storage.models import utcnow
 
@@ -212,12 +212,13 @@ def _model_request(app, answer_id):
     models = app.extensions["models"]
     with app.extensions["db_engine"].connect() as connection:
         asked = queries.answer_request(connection, answer_id)
-        turns = queries.turns_before(connection, answer_id)
+        turns = queries.turns_before(connection, answer_id, with_ids=True)
+        files = attachment_store.files_before(connection, answer_id)
     # The task's log lines name the request that asked for the answer.
     log_fields = dict(request_id=asked.request_id, owner=log_context.owner_hash(asked.owner_id),
                       conversation_id=asked.conversation_id, answer_id=answer_id)
-    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars),
-                                asked.instructions)
+    turns = with_files(bound_turns(turns, config.history_max_turns, config.history_max_chars), files, config.provider)
+    messages = to_chat_messages(turns, asked.instructions)
     model = models.get(models.name_for_label(asked.model_label))
     request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label)
     return asked.owner_id, request, log_fields

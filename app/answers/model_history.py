@@ -3,6 +3,8 @@ bounded to the newest that fit."""
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from app.attachments.model_content import content_for
+
 ROLES = {"user": HumanMessage, "assistant": AIMessage}
 
 
@@ -20,9 +22,17 @@ def bound_turns(turns, max_turns, max_chars):
     kept. The stored transcript stays whole.
     """
     kept, size = [], 0
-    for role, text in reversed(turns[-max_turns:]):
-        if kept and size + len(text) > max_chars:
+    for turn in reversed(turns[-max_turns:]):  # (role, text), or (role, text, message id)
+        if kept and size + len(turn[1]) > max_chars:
             break
-        kept.append((role, text))
-        size += len(text)
+        kept.append(turn)
+        size += len(turn[1])
     return list(reversed(kept))
+
+
+def with_files(turns, files, provider):
+    """(role, text, message id) turns as (role, content), each question with
+    its attached files (`files`: {message id: [(name, mime type, bytes)]}) as
+    `provider`'s model reads them (app/attachments/model_content.py)."""
+    return [(role, content_for(provider, text, files.get(message_id, ())) if role == "user" else text)
+            for role, text, message_id in turns]

@@ -11,7 +11,9 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.storage.models import BilledCall, Conversation, Message, Person, SignIn, utcnow
+from app.storage.models import (
+    AttachmentFile, BilledCall, Conversation, Message, MessageAttachment, Person, SignIn, utcnow,
+)
 
 OWNER_PREFIX = "person:"
 API_KEY_OWNER_PREFIX = "key:"  # app/web/identity.py's owners of API keys
@@ -94,6 +96,11 @@ def move_conversations(db, from_owner, person):
     moved = db.execute(
         update(Conversation).where(Conversation.owner_id == from_owner).values(owner_id=owner_of(person))
     ).rowcount
+    # Their attached files go too, but for any the person already keeps (the
+    # links still find them: a file is served through its conversation's owner).
+    kept = select(AttachmentFile.sha256).where(AttachmentFile.owner_id == owner_of(person)).scalar_subquery()
+    db.execute(update(AttachmentFile).where(AttachmentFile.owner_id == from_owner, AttachmentFile.sha256.not_in(kept))
+               .values(owner_id=owner_of(person)))
     db.commit()
     return moved
 
@@ -129,6 +136,9 @@ def remove_person(db, person):
     conversations = select(Conversation.id).where(Conversation.owner_id == owner)
     # Explicit deletes, not the foreign keys' ON DELETE: SQLite enforces
     # those only on connections that turned them on.
+    messages = select(Message.id).where(Message.conversation_id.in_(conversations))
+    db.execute(delete(MessageAttachment).where(MessageAttachment.message_id.in_(messages)))
+    db.execute(delete(AttachmentFile).where(AttachmentFile.owner_id == owner))
     db.execute(delete(Message).where(Message.conversation_id.in_(conversations)))
     removed = db.execute(delete(Conversation).where(Conversation.owner_id == owner)).rowcount
     db.execute(delete(SignIn).where(SignIn.person_id == person.id))

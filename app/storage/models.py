@@ -3,7 +3,10 @@
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import deferred
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.providers.ending import Usage
@@ -104,6 +107,10 @@ class Message(Base):
         return Grounding.from_json(self.grounding)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    # Files sent with a question (app/storage/attachment_store.py), in order.
+    attachments: Mapped[list["MessageAttachment"]] = relationship(
+        order_by="MessageAttachment.position", lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+    )
 
 
 class BilledCall(Base):
@@ -198,3 +205,38 @@ class ApiKeyBinding(Base):
     issuer: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttachmentFile(Base):
+    """The bytes of an attached file, stored once per owner however often it
+    is attached (content-addressed by SHA-256), with the metadata-free
+    thumbnail the page shows for an image (app/attachments/images.py).
+    Removed when no message links it any more."""
+
+    __tablename__ = "attachment_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    mime_type: Mapped[str] = mapped_column(String(100))  # from the server's allow-list (app/attachments/kinds.py)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    thumbnail: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_attachment_files_owner_id_sha256"),)
+
+
+class MessageAttachment(Base):
+    """A file as one message carries it: its shown name (never used as a path)."""
+
+    __tablename__ = "message_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("attachment_files.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -6,8 +6,8 @@ from typing import NamedTuple
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.storage import driver_sql
 from app.storage.answer_endings import BLOCKED, INTERRUPTED, STOPPED, Finished
+from app.storage import attachment_store, driver_sql
 from app.storage.storage_use import size_of
 from app.providers.ending import Usage
 from app.providers.grounding import Grounding
@@ -221,7 +221,7 @@ _ANSWER_REQUEST = """
 _UNCLAIMED = f"""
     SELECT id FROM messages WHERE id = :answer_id AND outcome = '{STREAMING}' AND generator IS NULL"""
 _TURNS_BEFORE = f"""
-    SELECT m.role, m.content, m.outcome FROM messages a JOIN messages m ON m.conversation_id = a.conversation_id
+    SELECT m.role, m.content, m.outcome, m.id FROM messages a JOIN messages m ON m.conversation_id = a.conversation_id
     WHERE a.id = :answer_id AND m.id < a.id AND (m.content != '' OR m.outcome = '{BLOCKED}')
     ORDER BY m.id"""
 
@@ -290,18 +290,19 @@ def answer_progress(session, answer_id):
     return session.execute(select(*columns).where(Message.id == answer_id)).first()
 
 
-def turns_before(connection, answer_id):
+def turns_before(connection, answer_id, with_ids=False):
     """Every (role, text) turn before `answer_id` in its conversation, oldest
     first, but for blocked exchanges: a question Gemini refused, or whose
-    answer it blocked, is not sent again (it would be refused again)."""
+    answer it blocked, is not sent again (it would be refused again).
+    `with_ids`: (role, text, message id), to find each turn's files."""
     rows = driver_sql.rows(connection, _TURNS_BEFORE, {"answer_id": answer_id})
     turns = []
-    for role, content, outcome in rows:
+    for role, content, outcome, message_id in rows:
         if outcome == BLOCKED:
             if turns and turns[-1][0] == "user":
                 turns.pop()
             continue
-        turns.append((role, content))
+        turns.append((role, content, message_id) if with_ids else (role, content))
     return turns
 
 
@@ -318,6 +319,8 @@ def rename_conversation(session, conversation, title):
 
 def delete_conversation(session, conversation):
     session.delete(conversation)
+    session.flush()
+    attachment_store.drop_unlinked(session.connection(), conversation.owner_id)  # its files, unless kept elsewhere
     session.commit()
 
 

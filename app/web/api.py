@@ -45,6 +45,7 @@ CHAT_STORAGE_PER_PERSON_MB or more is refused with 413 and a sentence
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
+from app.attachments.model_content import content_for
 from app.answers.exchanges import (
     AnswerChoices, ConversationNotFound, OverStorageAllowance, begin_exchange, search_allowed,
 )
@@ -59,6 +60,7 @@ from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner
 from app.storage import queries
 from app.web.costs import price_table
 from app.web.answer_slots import admit_answer
+from app.web.attachment_input import body_uploads
 from app.web.headers import STREAM_HEADERS
 from app.storage.engine import session_for
 from app.web.identity import api_key_owner, use_api_key_owner
@@ -175,6 +177,7 @@ def start_reply():
     body = request_body()
     text = check_message(body.get("message"), config.max_message_chars)
     choices = choices_of(body)
+    uploads = body_uploads(body)  # attached files (app/web/attachment_input.py)
     conversation_id = conversation_id_of(body)
     if conversation_id and body.get("history"):
         raise BadInput(400, "Send either history or conversation_id, not both.")
@@ -183,7 +186,7 @@ def start_reply():
         # Counted from now until the answer ends, wherever it is generated.
         with admit_answer(app, rate_limit_key(), request.remote_addr) as slot:
             exchange = begin_exchange(api_key_owner(), "" if conversation_id == "new" else conversation_id, text,
-                                      choices=choices)
+                                      choices=choices, uploads=uploads)
             slot.hand_to(exchange.answer.id)
         claim_and_generate(app, exchange.answer.id)
         return stored_answer_events(exchange.answer.id, 0), {
@@ -193,7 +196,10 @@ def start_reply():
     turns = parse_history(body.get("history")) + [("user", text)]
     release = admit_answer(app, rate_limit_key(), request.remote_addr)
     instructions = config.system_prompt if choices.instructions is None else choices.instructions
-    messages = to_chat_messages(bound_turns(turns, config.history_max_turns, config.history_max_chars), instructions)
+    turns = bound_turns(turns, config.history_max_turns, config.history_max_chars)
+    files = [(upload.name, upload.kind.mime_type, upload.data) for upload in uploads]
+    turns[-1] = ("user", content_for(config.provider, text, files))
+    messages = to_chat_messages(turns, instructions)
     models = current_app.extensions["models"]
     model_name = models.choose(choices.model)
     events = stream_reply(

@@ -32,6 +32,7 @@ from app.rendering.progressive import progressive_document
 from app.storage import queries
 from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
+from app.web.attachment_input import form_uploads
 from app.web.costs import answer_cost, conversation_cost
 from app.web.csrf import CsrfFailure, check_csrf
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
@@ -137,7 +138,7 @@ def choices_from_form(form, new_conversation):
     return AnswerChoices(model=model, search=form.get("search") in ("1", "on"), instructions=instructions)
 
 
-def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
+def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices(), uploads=()):
     """Save the exchange and have its answer generated, apart from this request.
 
     htmx gets the new bubbles, and the answer's bubble subscribes to the
@@ -150,7 +151,7 @@ def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices()):
     # that saves nothing gives its slot back on the way out.
     with admit_answer(app, session["owner"], request.remote_addr) as slot:
         try:
-            exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices)
+            exchange = begin_exchange(session["owner"], conversation_id, text, mode, send_key, choices, uploads)
         except AlreadySent as sent:
             return already_sent(sent.conversation_id)
         except AnswerBeingWritten as error:
@@ -270,9 +271,10 @@ def answer_typed_message(conversation_id, mode, send_key=None):
     try:
         text = check_message(draft, current_app.config["CHAT"].max_message_chars)
         choices = choices_from_form(request.form, new_conversation=not conversation_id)
+        uploads = form_uploads()  # attached files (app/web/attachment_input.py)
     except BadInput as error:
         return refuse(error, conversation_id, draft)
-    return answer(conversation_id, text, mode, send_key, choices)
+    return answer(conversation_id, text, mode, send_key, choices, uploads)
 
 
 @bp.post("/messages")
