@@ -253,6 +253,27 @@
     if (form) document.getElementById("message").focus();
   });
 
+  // Search results by keyboard: Down goes from the box into the results, Up
+  // and Down move between them (Up from the first goes back to the box), and
+  // Escape goes back to the box, or empties it. Caught before the page's own
+  // keys, so Escape here never stops an answer.
+  document.addEventListener("keydown", function (event) {
+    var box = document.getElementById("search-box");
+    var inResults = event.target.closest && event.target.closest("#search-results .search-hits a");
+    if (!box || (event.target !== box && !inResults)) return;
+    var links = Array.prototype.slice.call(document.querySelectorAll("#search-results .search-hits a"));
+    var at = links.indexOf(event.target);
+    var next = null;
+    if (event.key === "ArrowDown") next = links[at + 1] || null;
+    else if (event.key === "ArrowUp") next = at > 0 ? links[at - 1] : (at === 0 ? box : null);
+    else if (event.key === "Escape") {
+      event.stopPropagation();
+      if (event.target === box) { box.value = ""; document.getElementById("search-results").textContent = ""; }
+      else next = box;
+    }
+    if (next) { event.preventDefault(); next.focus(); }
+  }, true);
+
   // A conversation opens at its newest exchange.
   if (!location.hash) window.scrollTo(0, document.body.scrollHeight);
 

@@ -17,8 +17,9 @@ from app.operations import log_context
 from app.storage.engine import session_for
 from app.web.refusals import refusal_response
 
-# The page, and the signed-in person's own forms (claims, sign-out).
-GATED_BLUEPRINTS = frozenset({"chat", "account"})
+# The page, its search, paging and exports, and the signed-in person's own
+# forms (claims, sign-out).
+GATED_BLUEPRINTS = frozenset({"chat", "library", "account"})
 
 SIGNED_OUT = "You are not signed in (or your session ended), so nothing was done. Reload the page to sign in."
 NO_PROXY_PERSON = (

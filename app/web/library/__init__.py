@@ -1,0 +1,20 @@
+"""A person's own conversations as a whole: search them, page through them all, export them.
+
+One blueprint (`library`), its routes by job: `search` (the sidebar's search
+box), `listing` (the sidebar's "Load more" pages) and `export` (one
+conversation as Markdown, all of them as JSON). Every route reads only the
+owner in the session (gated like the page when sign-in is on:
+app/auth/gate.py); another owner's conversation is as absent as a missing
+one. It must not write SQL (app/storage) or build HTML outside templates and
+app/rendering.
+"""
+
+from flask import Blueprint
+
+from app.web.identity import ensure_browser_owner
+
+bp = Blueprint("library", __name__)
+bp.before_request(ensure_browser_owner)
+
+# The routes register themselves on `bp`.
+from app.web.library import export, listing, search  # noqa: E402,F401

@@ -1,0 +1,60 @@
+"""Exports, owner-only and always downloads (Content-Disposition: attachment):
+one conversation as Markdown, and every conversation as one JSON file,
+streamed a batch of conversations at a time."""
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from flask import Response, abort, current_app, session, stream_with_context
+
+from app.rendering.conversation_export import conversation_markdown, export_json_pieces
+from app.storage import queries
+from app.storage.engine import session_for
+from app.storage.export import every_conversation
+from app.storage.models import utcnow
+from app.web.library import bp
+
+FILENAME_CHARS = 60
+
+
+def attachment(filename):
+    """A Content-Disposition that downloads as `filename` (ASCII kept, the
+    rest in RFC 5987's filename*)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-.") or "conversation"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def filename_of(title, extension):
+    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", " ", title)
+    name = " ".join(name.split())[:FILENAME_CHARS].strip(" .") or "conversation"
+    return f"{name}.{extension}"
+
+
+@bp.get("/c/<conversation_id>/export.md")
+def export_markdown(conversation_id):
+    with session_for(current_app) as db:
+        conversation = queries.get_conversation(db, session["owner"], conversation_id)
+        if conversation is None:
+            abort(404)
+        text = conversation_markdown(conversation, list(conversation.messages))
+    return Response(text, mimetype="text/markdown", headers={
+        "Content-Disposition": attachment(filename_of(conversation.title, "md")),
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.get("/export/conversations.json")
+def export_everything():
+    app = current_app._get_current_object()
+    owner_id = session["owner"]
+    # The generator reads with sessions of its own: the view's are gone
+    # before the body is sent.
+    conversations = every_conversation(lambda: session_for(app), owner_id)
+    pieces = (piece.encode() for piece in export_json_pieces(conversations, utcnow()))
+    stamp = utcnow().strftime("%Y-%m-%d")
+    return Response(stream_with_context(pieces), mimetype="application/json", headers={
+        "Content-Disposition": attachment(f"chat-conversations-{stamp}.json"),
+        "Cache-Control": "no-store",
+    })
