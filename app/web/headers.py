@@ -11,7 +11,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' blob:",  # blob: the composer's thumbnails of files not yet sent
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
