@@ -172,3 +172,15 @@ def test_the_api_takes_base64_attachments_with_the_same_limits(make_app):
     wrong_type = program.post("/api/chat/stream", json={"message": "x", "attachments": [
         {"name": "a.png", "mime_type": "image/png", "data": base64.b64encode(photo("PNG")).decode()}]})
     assert wrong_type.status_code == 415 and "the offline model reads text only" in wrong_type.json["error"]
+
+
+def test_an_html_file_is_served_as_plain_text_to_download_never_as_a_page(make_app):
+    client = make_app().test_client()
+    page = b"<html><script>fetch('/api/chat')</script></html>"
+    html, _stream = answered(client, send_with_files(client, "Review this", [("../../etc/page.html", page)]))
+    [link] = attachment_links(html)
+    assert "etc/" not in html, "the name is its last part, never a path"
+    served = client.get(f"/attachments/{link}")
+    assert served.data == page and served.mimetype == "text/plain"
+    assert served.headers["Content-Disposition"] == "attachment; filename=page.html"
+    assert client.get(f"/attachments/{link}/thumbnail").status_code == 404
