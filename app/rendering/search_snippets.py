@@ -20,35 +20,41 @@ _WORD = re.compile(r"[^\W_]+")
 
 def folded(word):
     """A word as the search indexes see it: casefolded, without accents."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _matches(word, terms):
-    word = folded(word)
-    last = len(terms.words) - 1
-    for index, term in enumerate(terms.words):
-        term = folded(term)
-        if word == term or (index == last and terms.last_is_prefix and word.startswith(term)):
-            return True
-    return False
+class _Matcher:
+    """Whether a word of the text is one of the searched words (the last also as a prefix)."""
+
+    def __init__(self, terms):
+        words = [folded(term) for term in terms.words]
+        self.whole = frozenset(words)
+        self.prefix = words[-1] if terms.last_is_prefix else None
+
+    def __call__(self, word):
+        word = folded(word)
+        return word in self.whole or (self.prefix is not None and word.startswith(self.prefix))
 
 
 def marked(text, terms):
     """All of `text`, escaped, its searched words in <mark>."""
-    return _mark(text, terms, 0, len(text))
+    return _mark(text, _Matcher(terms), 0, len(text))
 
 
 def marked_snippet(text, terms, chars=SNIPPET_CHARS):
     """About `chars` characters of `text` around its first searched word,
     whitespace folded, escaped, the words in <mark>; "…" where cut."""
     text = " ".join(text[:SCANNED_CHARS].split())
-    first = next((found.start() for found in _WORD.finditer(text) if _matches(found.group(), terms)), 0)
+    matches = _Matcher(terms)
+    first = next((found.start() for found in _WORD.finditer(text) if matches(found.group())), 0)
     start = 0 if first <= CONTEXT_BEFORE else _word_start(text, first - CONTEXT_BEFORE)
     end = min(len(text), start + chars)
     if end < len(text):
         end = _word_end(text, end)
-    snippet = _mark(text, terms, start, end)
+    snippet = _mark(text, matches, start, end)
     return Markup("{}{}{}").format("…" if start else "", snippet, "…" if end < len(text) else "")
 
 
@@ -62,11 +68,11 @@ def _word_end(text, position):
     return position if space <= 0 else space
 
 
-def _mark(text, terms, start, end):
+def _mark(text, matches, start, end):
     pieces = []
     at = start
     for found in _WORD.finditer(text, start, end):
-        if _matches(found.group(), terms):
+        if matches(found.group()):
             pieces.append(escape(text[at:found.start()]))
             pieces.append(Markup("<mark>{}</mark>").format(found.group()))
             at = found.end()

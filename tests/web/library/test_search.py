@@ -143,3 +143,15 @@ def test_an_answer_is_found_once_it_has_ended(app, client):
     read_all(subscribe(client, html))  # the fake model echoes "hello"
     assert result_ids(search(client, "capybara")[1]) == []
     assert result_ids(search(client, "hello")[1]) == [conversation_id]
+
+
+def test_words_in_very_many_messages_come_newest_first(app, client, monkeypatch):
+    from app.storage import search as search_module
+
+    monkeypatch.setattr(search_module, "RANKED_MATCHES", 3)  # so a handful of messages counts as very many
+    older = [send(client, f"common topic number {n}")[0] for n in range(4)]
+    mentioned_most = send(client, "common common common common topic")[0]
+    newest = send(client, "common again")[0]
+    ids = result_ids(search(client, "common")[1])
+    assert ids[:2] == [newest, mentioned_most] and sorted(ids[2:]) == sorted(older)
+    assert ids[2:] == older[::-1]

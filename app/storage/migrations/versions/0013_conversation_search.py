@@ -45,11 +45,14 @@ INDEXED = "outcome != 'streaming'"
 PG_INDEXED_CHARS = 200_000
 
 SQLITE_TABLES = (
-    # unicode61 folds case and accents; the app's search terms are split the same way.
+    # unicode61 folds case and accents; the app's search terms are split the
+    # same way. Prefixes of 3 and 4 letters have indexes of their own: the
+    # box searches as the person types, and a short prefix would otherwise
+    # merge the lists of every word it starts.
     "CREATE VIRTUAL TABLE message_search USING fts5("
-    " content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    " content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='3 4')",
     "CREATE VIRTUAL TABLE conversation_search USING fts5("
-    " title, conversation_id UNINDEXED, tokenize='unicode61 remove_diacritics 2')",
+    " title, conversation_id UNINDEXED, tokenize='unicode61 remove_diacritics 2', prefix='3 4')",
 )
 # An external-content FTS5 row is removed by giving back exactly what was
 # indexed: the old row's values, and only if the old row was indexed.
