@@ -74,7 +74,7 @@ def test_type_a_word_move_to_the_result_with_the_keyboard_and_open_it_at_the_mes
     hit = page.locator("#search-results .search-hits a")
     hit.first.wait_for(timeout=TIMEOUT_MS)
     assert hit.count() == 1
-    assert hit.first.locator(".search-snippet mark").first.inner_text().lower() == "okapi"
+    assert hit.first.locator("mark").first.inner_text().lower() == "okapi"
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.closest('.search-hits') !== null")
     page.keyboard.press("Enter")

@@ -18,7 +18,9 @@ class ShownHit:
         self.message_id = hit.message_id
         self.updated_at = hit.updated_at
         self.title = marked(hit.title, terms)
-        self.snippet = marked_snippet(hit.content, terms) if hit.content else None
+        # A conversation's first question is often its title: not shown twice.
+        same_as_title = hit.content is not None and " ".join(hit.content.split()) == hit.title
+        self.snippet = marked_snippet(hit.content, terms) if hit.content and not same_as_title else None
         self.role = hit.role
 
 

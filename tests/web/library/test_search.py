@@ -155,3 +155,10 @@ def test_words_in_very_many_messages_come_newest_first(app, client, monkeypatch)
     ids = result_ids(search(client, "common")[1])
     assert ids[:2] == [newest, mentioned_most] and sorted(ids[2:]) == sorted(older)
     assert ids[2:] == older[::-1]
+
+
+def test_a_snippet_that_only_repeats_the_title_is_left_out(client):
+    send(client, "Gecko care")
+    _response, body = search(client, "gecko")
+    # The question is the title, and the fake model echoes it.
+    assert body.count("<mark>Gecko</mark>") == 1 and 'class="search-snippet"' not in body
