@@ -74,6 +74,8 @@ def test_type_a_word_move_to_the_result_with_the_keyboard_and_open_it_at_the_mes
     hit = page.locator("#search-results .search-hits a")
     hit.first.wait_for(timeout=TIMEOUT_MS)
     assert hit.count() == 1
+    # A screen reader hears the count, once the results are in.
+    page.wait_for_function("() => document.getElementById('announcer').textContent === '1 conversation found.'")
     assert hit.first.locator("mark").first.inner_text().lower() == "okapi"
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.closest('.search-hits') !== null")

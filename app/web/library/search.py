@@ -41,8 +41,9 @@ def search():
     query = request.args.get("q", "")
     results, error = find(query)
     status = 400 if error else 200
-    template = "_search_results.html" if request.headers.get("HX-Request") == "true" else "search.html"
-    return render_template(template, query=query, results=results, error=error, max_chars=MAX_QUERY_CHARS), status
+    from_htmx = request.headers.get("HX-Request") == "true"
+    return render_template("_search_results.html" if from_htmx else "search.html", query=query, results=results,
+                           error=error, announce=from_htmx), status
 
 
 @bp.app_context_processor

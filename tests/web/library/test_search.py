@@ -162,3 +162,13 @@ def test_a_snippet_that_only_repeats_the_title_is_left_out(client):
     _response, body = search(client, "gecko")
     # The question is the title, and the fake model echoes it.
     assert body.count("<mark>Gecko</mark>") == 1 and 'class="search-snippet"' not in body
+
+
+def test_with_htmx_the_live_region_hears_the_count_not_the_list(client):
+    send(client, "emu facts")
+    send(client, "emu eggs")
+    _response, body = search(client, "emu")
+    assert '<hx-partial hx-target="#announcer" hx-swap="innerHTML">2 conversations found.</hx-partial>' in body
+    _response, body = search(client, "zebra")
+    assert '<hx-partial hx-target="#announcer" hx-swap="innerHTML">No conversations found.</hx-partial>' in body
+    assert "hx-partial" not in search(client, "emu", htmx=False)[1]
