@@ -122,3 +122,18 @@ def test_download_both_exports_and_read_them(page, tmp_path):
     assert document["format"] == "chat-export"
     assert [c["title"] for c in document["conversations"]][0] == "Explain the platypus"
     assert document["conversations"][0]["messages"][0]["content"] == "Explain the **platypus**"
+
+
+def test_escape_in_the_search_box_empties_it_and_stops_no_answer(browser, tmp_path):
+    with gunicorn(tmp_path, {"CHAT_FAKE_CHUNKS": "40", "CHAT_FAKE_CHUNK_MS": "100"}) as (base, _log, _process):
+        with watched_page(browser, base + "/") as watched:
+            page = watched.page
+            send(page, "A slow okapi answer")
+            page.locator(".message.assistant.outcome-streaming").wait_for(timeout=TIMEOUT_MS)
+            box = page.get_by_label("Search conversations")
+            box.fill("okapi")
+            page.locator("#search-results .search-hits a").first.wait_for(timeout=TIMEOUT_MS)
+            box.press("Escape")
+            assert box.input_value() == "" and page.locator("#search-results .search-hits").count() == 0
+            answered(page, 1)
+            assert "outcome-complete" in page.locator(".message.assistant").get_attribute("class")
