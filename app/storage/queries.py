@@ -43,16 +43,6 @@ def get_conversation(session, owner_id, conversation_id):
     return conversation
 
 
-def list_conversations(session, owner_id, limit=100):
-    query = (
-        select(Conversation)
-        .where(Conversation.owner_id == owner_id)
-        .order_by(Conversation.updated_at.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
 def start_conversation(owner_id, first_message, model=None, instructions=None):
     """A new conversation, saved by `add_exchange` with its first exchange."""
     now = utcnow()
