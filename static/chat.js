@@ -127,7 +127,7 @@
     // The answer's text without its code blocks' own "Copy" buttons and
     // its citation numbers.
     var text = source.cloneNode(true);
-    text.querySelectorAll(".copy-button, .citations").forEach(function (label) { label.remove(); });
+    text.querySelectorAll(".copy-button, .code-language, .citations").forEach(function (label) { label.remove(); });
     var label = button.dataset.label || (button.dataset.label = button.textContent);
     var done = function (said) {
       return function () {

@@ -5,8 +5,10 @@ time on crafted input (an 8,000-character block once cost 19 s of CPU). The
 model's text is attacker-controlled (prompt injection, or simply asking it to
 repeat something), so:
 
-- only lexers measured to be linear are used (safe_lexers.py, tested by
-  tests/rendering/test_lexer_bounds.py); any other language is shown plain;
+- lexers measured to be linear (safe_lexers.py, tested by
+  tests/rendering/test_lexer_bounds.py) run here; every other language
+  Pygments knows (Python, JavaScript, C...) is highlighted in a separate
+  process that is killed when its time is up (highlight_process.py);
 - a block longer than BLOCK_MAX_CHARS is shown plain;
 - one answer's blocks share a time budget, checked between tokens: once it
   is spent, the block being highlighted and every later one is shown plain;
@@ -27,10 +29,13 @@ repeat something), so:
 import time
 from io import StringIO
 
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
 from pygments.formatters import HtmlFormatter
 from pygments.token import Text, Whitespace
 
 from app.offload import run_off_the_hub
+from app.rendering.highlight_process import highlight_elsewhere, lexer_name
 from app.rendering.safe_lexers import lexer_for
 
 BLOCK_MAX_CHARS = 20_000
@@ -69,20 +74,25 @@ def _within(tokens, budget):
         yield (Text if kind in Whitespace else kind), value
 
 
-def highlighter(budget):
-    """A markdown-it `highlight` callback: HTML for a block, or "" to show it plain."""
+def highlighter(budget, done_elsewhere=None):
+    """A markdown-it `highlight` callback: HTML for a block, or "" to show it
+    plain. `done_elsewhere` maps (code, language) to what the highlighting
+    process made of the blocks no linear lexer reads."""
 
     def highlight(code, lang, _attrs):
+        if len(code) > BLOCK_MAX_CHARS or budget.spent:
+            return ""
         lexer = lexer_for(lang)
-        if lexer is None or len(code) > BLOCK_MAX_CHARS or budget.spent:
-            return ""
-        out = StringIO()
-        try:
-            _formatter.format(_within(lexer.get_tokens(code), budget), out)
-        except BudgetSpent:
-            return ""
-        html = out.getvalue()
-        if len(html) > HTML_MAX_RATIO * len(code) + BLOCK_HTML_SLACK or len(html) > budget.html_chars_left:
+        if lexer is None:
+            html = (done_elsewhere or {}).get((code, lexer_name(lang)), "")
+        else:
+            out = StringIO()
+            try:
+                _formatter.format(_within(lexer.get_tokens(code), budget), out)
+            except BudgetSpent:
+                return ""
+            html = out.getvalue()
+        if not html or len(html) > HTML_MAX_RATIO * len(code) + BLOCK_HTML_SLACK or len(html) > budget.html_chars_left:
             return ""
         budget.html_chars_left -= len(html)
         return html
@@ -90,6 +100,30 @@ def highlighter(budget):
     return highlight
 
 
+_fences = MarkdownIt("commonmark")
+
+
+def blocks_for_elsewhere(text):
+    """(code, language) of each code block no linear lexer reads, as
+    markdown-it will hand them to the highlight callback, within the sizes
+    the answer may highlight at all."""
+    blocks, chars = [], 0
+    for token in _fences.parse(text):
+        language = lexer_name(unescapeAll(token.info)) if token.type == "fence" else None
+        if language is None or lexer_for(language) is not None or len(token.content) > BLOCK_MAX_CHARS:
+            continue
+        chars += len(token.content)
+        if chars > ANSWER_HTML_MAX_CHARS:
+            break
+        blocks.append((token.content, language))
+    return blocks
+
+
 def render_finished(render, text, budget_seconds=ANSWER_BUDGET_SECONDS):
-    """`render(text, highlight)` for a finished answer, off the hub, within the budget."""
-    return run_off_the_hub(lambda: render(text, highlighter(Budget(budget_seconds))))
+    """`render(text, highlight)` for a finished answer, off the hub, within the budget.
+
+    The other languages' blocks go to the highlighting process first, waited
+    for from the calling greenlet (gevent's subprocess), not the thread pool."""
+    elsewhere = run_off_the_hub(lambda: blocks_for_elsewhere(text)) if "```" in text or "~~~" in text else []
+    done_elsewhere = dict(zip(elsewhere, highlight_elsewhere(elsewhere)))
+    return run_off_the_hub(lambda: render(text, highlighter(Budget(budget_seconds), done_elsewhere)))

@@ -92,7 +92,18 @@ def render_markdown(text, highlight=None):
     # tabindex: a code block or a table that scrolls sideways (a phone) can
     # be reached and scrolled with the keyboard.
     clean = clean.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE)
-    return _PRE.sub(lambda m: f'<div class="code-block">{_COPY_BUTTON}{FOCUSABLE_PRE}{m.group(1)}</pre></div>', clean)
+    return _PRE.sub(_code_block, clean)
+
+
+_LANGUAGE = re.compile(r'^<code class="language-([^"]*)"')
+
+
+def _code_block(match):
+    """A code block with its language's name (markdown-it's class, escaped
+    by it and kept by nh3) and its Copy button."""
+    language = _LANGUAGE.match(match.group(1))
+    label = f'<span class="code-language">{language.group(1)}</span>' if language else ""
+    return f'<div class="code-block">{label}{_COPY_BUTTON}{FOCUSABLE_PRE}{match.group(1)}</pre></div>'
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])>")

@@ -5,9 +5,10 @@ superlinear work on crafted input: in Pygments 2.21.0, 380 of 602 (among
 them autoit, systemd, make, terraform, cfengine3, and also Python,
 JavaScript, TypeScript, C, C++, Java, Go, Rust, C#, Kotlin, PHP, HTML, XML,
 CSS, YAML, TOML, INI, Markdown, PowerShell, Dockerfile), some exponentially
-(Scala on a quote and 40 backslashes: minutes). A code block is highlighted
-only if the first word of its info string is a key below; any other block
-is shown as plain escaped code.
+(Scala on a quote and 40 backslashes: minutes). A code block whose info
+string's first word is a key below is highlighted in the app's process; any
+other language goes to a process that is killed when its time is up
+(highlight_process.py).
 
 Measured 2026-12-01, Pygments 2.21.0, with
 

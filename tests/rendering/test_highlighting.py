@@ -1,6 +1,6 @@
 """Code is highlighted once, when an answer is finished, within a budget;
 streams and pages never highlight, and a language without a measured-linear
-lexer is shown plain."""
+lexer is never lexed in the app's process."""
 
 import re
 import threading
@@ -13,7 +13,7 @@ from app.storage.models import Message
 from tests.page_flow import send
 from tests.scripted_model import ScriptedChatModel
 
-# Ruby: its lexer is measured linear (safe_lexers.py); Python's is not.
+# Ruby: its lexer is measured linear (safe_lexers.py), and runs in the app's process.
 CODE = 'Look:\n\n```ruby\ndef greet(name)\n  "hello #{name} & co"\nend\n```\n\nDone.'
 # Pygments' tokens, right inside a code block (escaped code can hold no raw <span).
 HIGHLIGHTED = re.compile(r'<code[^>]*><span class="')
@@ -49,13 +49,19 @@ def test_a_page_shows_an_answer_without_stored_html_plain(make_app):
     assert '"hello #{name} &amp; co"' in page and not highlighted(page)
 
 
-def test_languages_without_a_linear_lexer_are_shown_plain():
-    # AutoIt's lexer is quadratic on unclosed strings (19 s for 8,000 characters once).
+def test_languages_without_a_linear_lexer_are_never_lexed_in_the_app_process(monkeypatch):
+    # AutoIt's lexer is quadratic on unclosed strings (19 s for 8,000
+    # characters once): such blocks go to the highlighting process
+    # (test_highlight_process.py); with it answering nothing, they are plain.
+    sent = []
+    monkeypatch.setattr(highlighting, "highlight_elsewhere", lambda blocks: sent.extend(blocks) or [""] * len(blocks))
     attack = '"' * 3000
-    for lang in ("autoit", "systemd", "make", "terraform", "cfengine3", "python", "no-such-language", ""):
+    for lang in ("autoit", "systemd", "make", "terraform", "cfengine3", "python", "no-such-language"):
         html = render_answer(f"```{lang}\n{attack}\n```")
         assert not highlighted(html) and attack in html.replace("&quot;", '"'), lang
-    assert highlighted(render_answer("```Ruby \nx = 1\n```"))
+        assert sent.pop() == (attack + "\n", lang)
+    assert not highlighted(render_answer(f"```\n{attack}\n```")) and not sent  # no language: plain, sent nowhere
+    assert highlighted(render_answer("```Ruby \nx = 1\n```")) and not sent
 
 
 def test_a_block_over_the_size_limit_is_shown_plain():

@@ -336,3 +336,34 @@ def test_the_tokens_are_the_text(alias):
     lexer = lexer_for(alias)
     assert "".join(value for _, value in lexer.get_tokens(code)) == code
     assert "".join(value for _, value in lexer.get_tokens(code.rstrip("\n"))) == code.rstrip("\n") + "\n"
+
+
+# --- The common languages: highlighted in a process that is killed ---------
+# Their Pygments lexers are superlinear (Python on whitespace-only lines,
+# and the rest above), so they never run in the app's process: each answer's
+# blocks go to a child process killed after PROCESS_SECONDS
+# (app/rendering/highlight_process.py). What is bounded: the time an answer
+# takes (a generous allowance over the kill, not a measurement) and the size
+# of what is stored.
+
+COMMON = [
+    "python", "javascript", "typescript", "html", "css", "go", "rust", "java", "c", "cpp", "yaml", "ruby", "php",
+    "kotlin", "swift", "csharp", "scala", "toml", "xml", "markdown", "powershell", "dockerfile", "lua", "r", "dart",
+]
+WORST_BLOCK_CHARS = 2000
+
+
+@pytest.mark.parametrize("language", COMMON)
+def test_common_languages_on_the_worst_inputs_cost_a_bounded_time_and_size(language):
+    from app.rendering.highlight_process import PROCESS_SECONDS
+    from app.rendering.highlighting import ANSWER_HTML_MAX_CHARS
+    from app.rendering.markdown import render_answer
+
+    blocks = [ATTACKS[attack](WORST_BLOCK_CHARS).replace("`", "'") for attack in WORST]
+    answer = "".join(f"~~~{language}\n{block}\n~~~\n\n" for block in blocks)
+    started = time.monotonic()
+    html = render_answer(answer)
+    assert time.monotonic() - started < PROCESS_SECONDS + 30
+    # Plain escaped code, at most ANSWER_HTML_MAX_CHARS of highlighting on
+    # top, and each block's frame (label, Copy button).
+    assert len(html) <= 1.5 * len(answer) + ANSWER_HTML_MAX_CHARS + 300 * len(blocks)
