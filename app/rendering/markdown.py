@@ -2,7 +2,8 @@
 
 Nothing from the model or the user is trusted as HTML: streamed pieces are
 escaped, and finished text is rendered as markdown with raw HTML disabled and
-then sanitised again with an allow-list (nh3), so a `<script>`, an `onerror=`
+then sanitised again with an allow-list (nh3; LaTeX formulas become MathML,
+math.py), so a `<script>`, an `onerror=`
 or a `javascript:` link can only ever show as text. Code blocks are
 highlighted on the server with Pygments, once, when the answer is finished
 (render_answer; see highlighting.py for the limits).
@@ -20,6 +21,7 @@ from markdown_it import MarkdownIt
 from app.offload import run_off_the_hub
 from app.rendering.citations import cite
 from app.rendering.highlighting import render_finished
+from app.rendering.math import MATHML_ATTRIBUTES, MATHML_TAGS, math_plugin
 
 
 def _parser(highlight=None):
@@ -27,6 +29,7 @@ def _parser(highlight=None):
         MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": highlight})
         .enable("table")
         .enable("strikethrough")
+        .use(math_plugin)
     )
 
 
@@ -48,9 +51,9 @@ _ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
     "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6",
     "table", "thead", "tbody", "tr", "th", "td", "span",
-}
+} | MATHML_TAGS
 # No <img>: a picture from the model would load a URL the model chose.
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "span": {"class"}}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}, "span": {"class"}} | MATHML_ATTRIBUTES
 _PRE = re.compile(r"<pre>(.*?)</pre>", re.S)
 _COPY_BUTTON = '<button type="button" class="copy-button" data-copy="code">Copy code</button>'
 
