@@ -121,13 +121,6 @@
   });
 
   function copyText(button) {
-    var source = button.dataset.copy === "code"
-      ? button.parentElement.querySelector("pre")
-      : button.closest(".message").querySelector(".markdown");
-    // The answer's text without its code blocks' own "Copy" buttons and
-    // its citation numbers.
-    var text = source.cloneNode(true);
-    text.querySelectorAll(".copy-button, .code-language, .citations").forEach(function (label) { label.remove(); });
     var label = button.dataset.label || (button.dataset.label = button.textContent);
     var done = function (said) {
       return function () {
@@ -136,18 +129,15 @@
         button._chatReset = setTimeout(function () { button.textContent = label; }, 2000);
       };
     };
-    navigator.clipboard.writeText(textOf(text)).then(done("Copied"), done("Copy failed"));
+    navigator.clipboard.writeText(copiedText(button)).then(done("Copied"), done("Copy failed"));
   }
 
-  // innerText of an element that is not in the page (a clone) is its
-  // textContent; laid out off screen it keeps its line breaks.
-  function textOf(element) {
-    element.style.position = "absolute";
-    element.style.left = "-10000px";
-    document.body.appendChild(element);
-    var text = element.innerText;
-    element.remove();
-    return text;
+  // A code block's Copy gives its code; an answer's gives its markdown as
+  // the model wrote it (fences, tables, lists, LaTeX), which _message.html
+  // keeps as text in a <template>, as ChatGPT's Copy does.
+  function copiedText(button) {
+    if (button.dataset.copy === "code") return button.parentElement.querySelector("pre").textContent;
+    return button.closest(".message").querySelector("template.answer-source").content.textContent;
   }
 
   function isSubscription(element) {

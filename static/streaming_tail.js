@@ -340,7 +340,8 @@
   }
 
   // As render_markdown makes them: a "#" heading is an <h2>; code blocks and
-  // tables can be scrolled with the keyboard; a code block has its Copy button.
+  // tables can be scrolled with the keyboard; a code block has its language's
+// name and its Copy button.
   function build(block, context, atEnd) {
     var made, inner;
     switch (block.type) {
@@ -365,6 +366,11 @@
         block.textNode = document.createTextNode(block.text);
         inner.appendChild(block.textNode);
         pre.appendChild(inner);
+        if (block.lang) {
+          var language = element("span", "code-language");
+          language.textContent = block.lang;
+          made.append(language);
+        }
         made.append(copy, pre);
         return made;
       case "quote":
