@@ -28,7 +28,7 @@ import sys
 from io import StringIO
 
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
+from pygments.lexers import get_all_lexers, get_lexer_by_name
 from pygments.token import Text, Whitespace
 from pygments.util import ClassNotFound
 
@@ -47,6 +47,17 @@ def lexer_name(info_string):
     """The language a block says it is in (the first word of its info string), or None."""
     words = (info_string or "").split(None, 1)
     return words[0].lower() if words else None
+
+
+def known_to_pygments(language):
+    """Whether a child would have a lexer for `language` (plain text has
+    nothing to colour): no process is started for any other block."""
+    return language in _ALIASES
+
+
+# Pygments' table of names: no lexer is imported for it.
+_ALIASES = {alias for _name, aliases, _files, _types in get_all_lexers(plugins=False) for alias in aliases}
+_ALIASES -= {"text", "plain", "plaintext", "output"}
 
 
 def highlight_elsewhere(blocks, seconds=PROCESS_SECONDS):

@@ -35,7 +35,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.token import Text, Whitespace
 
 from app.offload import run_off_the_hub
-from app.rendering.highlight_process import highlight_elsewhere, lexer_name
+from app.rendering.highlight_process import highlight_elsewhere, known_to_pygments, lexer_name
 from app.rendering.safe_lexers import lexer_for
 
 BLOCK_MAX_CHARS = 20_000
@@ -111,6 +111,8 @@ def blocks_for_elsewhere(text):
     for token in _fences.parse(text):
         language = lexer_name(unescapeAll(token.info)) if token.type == "fence" else None
         if language is None or lexer_for(language) is not None or len(token.content) > BLOCK_MAX_CHARS:
+            continue
+        if not known_to_pygments(language):
             continue
         chars += len(token.content)
         if chars > ANSWER_HTML_MAX_CHARS:

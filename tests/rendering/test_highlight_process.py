@@ -66,3 +66,14 @@ def test_the_process_reads_what_the_app_reads():
 def test_what_the_model_writes_in_a_block_stays_text():
     html = render_answer('```python\n"</code></pre><script>alert(1)</script>"\n```\n\n```<img src=x onerror=alert(1)>\nx\n```')
     assert "<script" not in html and "<img" not in html
+
+
+def test_no_process_is_started_for_blocks_it_would_leave_plain(monkeypatch):
+    from app.rendering import highlighting
+
+    started = []
+    monkeypatch.setattr(highlighting, "highlight_elsewhere", lambda blocks: started.append(blocks) or [""] * len(blocks))
+    render_answer("```text\nx\n```\n\n```no-such-language\ny\n```\n\n```ruby\nz = 1\n```\n\n```\nw\n```")
+    assert started == [[]]
+    render_answer("```text\nx\n```\n\n```Python extra words\ny = 1\n```")
+    assert started[-1] == [("y = 1\n", "python")]
