@@ -268,6 +268,8 @@ def test_narrow_window_the_list_opens_and_is_followed_by_keyboard_alone(new_page
     page.keyboard.press("Space")
     expect(links.nth(1)).to_be_visible()
     page.keyboard.press("Tab")
+    assert focused(page.locator("#search-box")), "the opened list starts with its search"
+    page.keyboard.press("Tab")
     assert focused(links.nth(0))
     page.keyboard.press("Tab")
     assert focused(links.nth(1)) and links.nth(1).inner_text() == "Older conversation about apples"
@@ -320,8 +322,10 @@ def test_wide_screen_shows_the_sidebar_as_before(new_page):
     assert any(name.startswith("Wide things") for name in accessibility_nodes(page, "link")), "a screen reader gets the list"
     link_box, new_chat = link.bounding_box(), page.locator("a.new-chat").bounding_box()
     assert link_box["y"] > new_chat["y"] + new_chat["height"], "the list under New chat, as before"
-    # and the keyboard goes from New chat straight to the list
+    # and the keyboard goes from New chat through the search to the list
     page.locator("a.new-chat").focus()
+    page.keyboard.press("Tab")
+    assert page.locator("#search-box").evaluate("e => e === document.activeElement")
     page.keyboard.press("Tab")
     assert link.evaluate("e => e === document.activeElement")
     assert watched.errors == []
