@@ -37,9 +37,10 @@ MARKS_MAX_BYTES = 150_000
 # rather than pulling the match to a far-off copy of it.
 MATCH_WINDOW = 1024
 
-# A mark never goes inside these: a link in a link, a number in code. The only
-# <div> and <button> in an answer are a code block's own (markdown.py).
-_ATOMIC = {"a", "code", "pre", "div", "button"}
+# A mark never goes inside these: a link in a link, a number in code, an HTML
+# <sup> in MathML (the browser's parser would end the formula there). The
+# only <div> and <button> in an answer are a code block's own (markdown.py).
+_ATOMIC = {"a", "code", "pre", "div", "button", "math"}
 _VOID = {"br", "hr", "img", "input", "wbr"}
 
 

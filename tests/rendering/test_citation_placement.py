@@ -160,3 +160,14 @@ def test_a_segment_ending_in_a_link_or_code_is_cited_after_it():
     in_block = len(text[:text.index("ls") + 1].encode())
     cited = render_answer(text, Grounding((SOURCE,), tuple(Support(end, (0,)) for end in (in_title, in_code, in_block))))
     assert "</a><sup" in cited and "</code><sup" in cited and "</pre></div><sup" in cited, cited
+
+
+def test_a_segment_ending_in_a_formula_is_cited_after_it():
+    # A <sup> inside <math> would end the formula in the browser's parser
+    # (HTML elements break out of MathML): the mark goes after it.
+    text = "The area is $\\pi r^2$ here, and $$\\frac{a}{b}$$ too."
+    ends = [len(text[:text.index(inside)].encode()) for inside in ("r^2", "{b}")]
+    cited = render_answer(text, Grounding((SOURCE,), tuple(Support(end, (0,)) for end in ends)))
+    assert "</math><sup" in cited, cited
+    math_parts = [part.split("</math>")[0] for part in cited.split("<math")[1:]]
+    assert all("<sup" not in part for part in math_parts)
