@@ -25,7 +25,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RATE_LIMITS = {
     "CHAT_RATE_MESSAGES_PER_MINUTE": "20", "CHAT_RATE_MAX_STREAMS": "3",
     "CHAT_RATE_ADDRESS_MESSAGES_PER_MINUTE": "60", "CHAT_RATE_ADDRESS_MAX_STREAMS": "12",
-    "CHAT_RATE_NEW_OWNERS_PER_HOUR": "30",
+    "CHAT_RATE_NEW_OWNERS_PER_HOUR": "30", "CHAT_RATE_FAILED_AUTH_PER_HOUR": "30",
 }
 # One key for every server this process starts, so they accept each other's cookies.
 RUN_SECRET_KEY = secrets.token_hex(32)
