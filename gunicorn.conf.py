@@ -6,6 +6,7 @@ command line winning). The choices are explained in docs/serving.md.
 """
 
 import gc
+import logging
 import os
 import shutil
 import sys
@@ -45,7 +46,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # app's own lines for that request carry too.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(L)ss "%(a)s" %({x-request-id}o)s'
 # gunicorn's logger, less the queries that carry credentials (the sign-in
-# callback's code and state) in the access log's lines.
+# callback's code and state) in the access log's lines; with
+# CHAT_LOG_FORMAT=json its access and error lines are JSON (the format above
+# is then unused: the access line's fields are named there).
 logger_class = "app.operations.access_log.SecretQueryHidingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -88,7 +91,9 @@ def on_starting(server):
     try:
         check_provider(load_config())
     except ConfigError as error:
-        print(f"chat: configuration error: {error}", file=sys.stderr)
+        from app.operations.access_log import printed_line
+
+        print(printed_line(f"chat: configuration error: {error}", logging.ERROR), file=sys.stderr)
         sys.exit(1)
 
 
@@ -99,7 +104,9 @@ WORKER_READY = "worker ready: app loaded"
 
 
 def post_worker_init(worker):
-    print(f"[{worker.pid}] {WORKER_READY}", file=sys.stderr, flush=True)
+    from app.operations.access_log import printed_line
+
+    print(printed_line(f"[{worker.pid}] {WORKER_READY}"), file=sys.stderr, flush=True)
     # The app is loaded: move everything it made so far (modules, models,
     # templates) out of the garbage collector's sight. Every full collection
     # would otherwise walk those few hundred thousand objects, and under gevent
