@@ -11,12 +11,14 @@ from app.answers.checkpoints import Checkpoints
 from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
 from app.auth import init_auth
+from app.auth.csrf import csrf_token
 from app.config import load_config
-from app.operations.http_metrics import count_rate_limited, record_request, start_timing
+from app.operations.http_metrics import record_request, start_timing
 from app.operations.metrics import build_metrics
 from app.operations.request_ids import add_request_id_header, assign_request_id, forget_request_id
 from app.operations.tracing import init_tracing
 from app.providers.choices import ModelChoices
+from app.refusals import Refused, http_error, refused
 from app.rendering.markdown import answer_html, render_answer, split_for_streaming, thoughts_html
 from app.rendering.sources import shown_sources
 from app.storage.engine import init_db
@@ -24,12 +26,10 @@ from app.web.assets import asset_url
 from app.web.attachment_input import allow_attachment_bodies
 from app.web.costs import answer_cost, conversation_cost
 from app.web.cross_site import refuse_cross_site_writes
-from app.web.csrf import csrf_token
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
-from app.web.message_input import MAX_BODY_BYTES
 from app.web.headers import add_security_headers
-from app.web.rate_limits import RateLimited, build_limiter
-from app.web.refusals import Refused, http_error, refused
+from app.web.message_input import MAX_BODY_BYTES
+from app.web.rate_limits import RateLimited, build_limiter, count_rate_limited
 from app.web.session_cookie import SchemeAwareSessionInterface
 from app.web.url_ids import RowIdConverter
 

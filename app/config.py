@@ -319,6 +319,9 @@ def check_attachment_limits(config):
 
 SEARCH_MODES = ("off", "optional", "always")
 MAX_INSTRUCTIONS_CHARS = 8000
+# The largest request body: far above any message with its history, and the
+# same as the shipped nginx site's client_max_body_size.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def check_model_choices(config):

@@ -68,7 +68,7 @@ from app.config import load_config
 from app.providers.fake import split_evenly
 from app.web.headers import STREAM_HEADERS
 
-CSRF_KEY = "csrf"  # the session's token, as app/web/csrf.py keeps it
+CSRF_KEY = "csrf"  # the session's token, as app/auth/csrf.py keeps it
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 MAX_BODY_BYTES = 1024 * 1024  # as the app (app/web/message_input.py)

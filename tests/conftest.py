@@ -11,7 +11,7 @@ import requests
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.web.csrf import HEADER, SESSION_KEY
+from app.auth.csrf import HEADER, SESSION_KEY
 from tests.providers.tls_certificate import session_certificate
 
 # The Vertex AI stand-in's gRPC side speaks TLS with a throw-away certificate,

@@ -6,11 +6,11 @@ import logging
 
 from flask import Blueprint, current_app, g, redirect, session, url_for
 
+from app.auth.csrf import CsrfFailure, check_csrf
 from app.auth.people import count_conversations, move_conversations
 from app.auth.sessions import ANONYMOUS_OWNER, OFFERED_TO, anonymous_offer_for, end_session
+from app.refusals import refusal_response
 from app.storage.engine import session_for
-from app.web.csrf import CsrfFailure, check_csrf
-from app.web.refusals import refusal_response
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ the app see everyone who carries the email: two or more and the key is
 refused, with a log line naming each of them for the operator to choose
 (`key=issuer|subject`). Sign-in paths need not know about keys at all.
 
-Keys are compared as their HMAC under SECRET_KEY (app/web/identity.py), each
+Keys are compared as their HMAC under SECRET_KEY (`key_digest`), each
 one every time, so the time taken says nothing about which key is close.
 """
 
@@ -25,9 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.people import owner_of, people_with_email, person_named
 from app.config import split_key_entry
+from app.refusals import Refused
 from app.storage.models import ApiKeyBinding, Conversation, Person
-from app.web.identity import key_digest, key_owner
-from app.web.refusals import Refused
 
 __all__ = ["split_key_entry"]  # the entries' syntax lives with the setting (app/config.py)
 
@@ -38,6 +37,22 @@ NEEDS_KEYS_WITH_SIGN_IN = (
     "CHAT_API_KEYS (key, or key=email for a person's own programs) and you send Authorization: Bearer <key>."
 )
 WRONG_KEY = "A valid API key is required: send Authorization: Bearer <key>."
+
+
+# SECRET_KEY also signs the session cookie: the label keeps the two uses apart.
+API_KEY_DIGEST_LABEL = b"chat API key\0"
+
+
+def key_digest(secret_key, key):
+    """An API key's HMAC-SHA256 under SECRET_KEY: what is compared, what names
+    its owner, what the database keeps. A leaked database alone cannot be
+    checked against guessed keys, as a plain SHA-256 could."""
+    return hmac.new(secret_key.encode(), API_KEY_DIGEST_LABEL + key.encode(), hashlib.sha256).digest()
+
+
+def key_owner(digest):
+    """The owner of a plain key's conversations (the operator's programs)."""
+    return "key:" + digest.hex()[:32]
 
 
 @dataclass(frozen=True)

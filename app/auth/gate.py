@@ -14,8 +14,8 @@ from app.auth.people import owner_of, shown_name
 from app.auth.proxy import person_from_proxy
 from app.auth.sessions import anonymous_offer, end_session, keep_anonymous_offer, signed_in_person
 from app.operations import log_context
+from app.refusals import refusal_response
 from app.storage.engine import session_for
-from app.web.refusals import refusal_response
 
 # The page, its search, paging and exports, and the signed-in person's own
 # forms (claims, sign-out).

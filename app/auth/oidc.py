@@ -20,8 +20,8 @@ from joserfc.errors import JoseError
 from app.auth.allow_lists import fold_email, is_allowed, not_allowed_message
 from app.auth.people import person_signing_in
 from app.auth.sessions import signed_in_person, start_signed_in_session
+from app.refusals import refusal_response
 from app.storage.engine import session_for
-from app.web.refusals import refusal_response
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,10 @@
 """The HTTP side of the metrics: every request by route and status with its
-time to the response's start, and the requests a rate limit refused."""
+time to the response's start.
+(Requests a rate limit refused are counted by app/web/rate_limits.py.)"""
 
 import time
 
 from flask import current_app, g, request
-
-from app.web.refusals import refused
 
 
 def start_timing():
@@ -22,9 +21,3 @@ def record_request(response):
             route, request.method, response.status_code, time.perf_counter() - started,
         )
     return response
-
-
-def count_rate_limited(error):
-    """RateLimited's handler: counted by the limit that refused, then refused as any refusal."""
-    current_app.extensions["metrics"].rate_limited(error.limit)
-    return refused(error)

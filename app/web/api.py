@@ -53,23 +53,23 @@ from app.answers.generation import claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 from app.answers.prices import model_name_of
-from app.answers.request_billing import bill_when_finished
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
+from app.answers.request_billing import bill_when_finished
 from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner_for_key
 from app.storage import queries
-from app.web.costs import price_table
+from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
 from app.web.attachment_input import body_uploads
+from app.web.costs import price_table
 from app.web.headers import STREAM_HEADERS
-from app.storage.engine import session_for
 from app.web.identity import api_key_owner, use_api_key_owner
 from app.web.message_input import (
     BadInput, check_instructions, check_message, check_model, parse_history, parse_json, parse_offset,
 )
+from app.refusals import refusal_response
 from app.web.network_prefix import network_of
 from app.web.rate_limits import release_when_done
-from app.web.refusals import refusal_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -10,8 +10,8 @@ for JSON) and the message around them. nginx's client_max_body_size
 from flask import current_app, request
 
 from app.attachments.uploads import AttachmentRefused, from_form_files, from_json, max_bytes
+from app.refusals import Refused
 from app.web.message_input import MAX_BODY_BYTES, BadInput
-from app.web.refusals import Refused
 
 # The endpoints whose requests may carry files.
 TAKES_FILES = {"chat.post_message", "chat.edit_last", "api.chat", "api.chat_stream"}

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import request
 
-from app.web.refusals import Refused
+from app.refusals import Refused
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # "none": the person typed the address or used a bookmark.

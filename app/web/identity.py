@@ -3,16 +3,14 @@ the person it is tied to: app/auth/api_keys.py). With sign-in (CHAT_AUTH),
 app/auth/gate.py has put the signed-in person's owner in the session before
 this runs."""
 
-import hashlib
-import hmac
 import secrets
 import time
 
 from flask import current_app, g, request, session
 
 from app.operations import log_context
+from app.refusals import Refused
 from app.web.cross_site import SAFE_METHODS
-from app.web.refusals import Refused
 
 SECONDS_PER_DAY = 86400
 
@@ -45,25 +43,9 @@ def ensure_browser_owner():
     log_context.bind(owner=log_context.owner_hash(session["owner"]))
 
 
-# SECRET_KEY also signs the session cookie: the label keeps the two uses apart.
-API_KEY_DIGEST_LABEL = b"chat API key\0"
-
-
-def key_digest(secret_key, key):
-    """An API key's HMAC-SHA256 under SECRET_KEY: what is compared, what names
-    its owner, what the database keeps. A leaked database alone cannot be
-    checked against guessed keys, as a plain SHA-256 could."""
-    return hmac.new(secret_key.encode(), API_KEY_DIGEST_LABEL + key.encode(), hashlib.sha256).digest()
-
-
-def key_owner(digest):
-    """The owner of a plain key's conversations (the operator's programs)."""
-    return "key:" + digest.hex()[:32]
-
-
 def use_api_key_owner(owner):
     """Conversations started with an API key belong to its owner: the key's
-    own (`key_owner`), or the person it is tied to, on whose page they show."""
+    own (app/auth/api_keys.py's `key_owner`), or the person it is tied to, on whose page they show."""
     g.owner = owner
     log_context.bind(owner=log_context.owner_hash(owner))
 

@@ -10,11 +10,7 @@ before anything is saved.
 import json
 
 from app.answers.model_history import ROLES
-from app.config import MAX_INSTRUCTIONS_CHARS
-
-# The largest request body: far above any message with its history, and the
-# same as the shipped nginx site's client_max_body_size.
-MAX_BODY_BYTES = 1024 * 1024
+from app.config import MAX_BODY_BYTES, MAX_INSTRUCTIONS_CHARS
 
 
 class BadInput(Exception):

@@ -27,6 +27,8 @@ from app.answers.generation import claim_and_generate, generate_unless_claimed
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
+from app.auth.csrf import CsrfFailure, check_csrf
+from app.refusals import http_error, refused
 from app.rendering.page_events import subscriber_events
 from app.rendering.progressive import progressive_document
 from app.storage import queries
@@ -35,13 +37,11 @@ from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
 from app.web.attachment_input import form_uploads
 from app.web.costs import answer_cost, conversation_cost
-from app.web.csrf import CsrfFailure, check_csrf
+from app.web.event_stream_limits import TooManyReaders, take_reader
 from app.web.headers import FRAMEABLE_HERE, STREAM_HEADERS
 from app.web.identity import ensure_browser_owner
 from app.web.message_input import BadInput, check_instructions, check_message, check_model, parse_offset
-from app.web.event_stream_limits import TooManyReaders, take_reader
 from app.web.rate_limits import RateLimited, release_when_done
-from app.web.refusals import http_error, refused
 
 bp = Blueprint("chat", __name__)
 

@@ -38,15 +38,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import OperationalError
 
+from app.refusals import Refused, refused
 from app.storage import driver_sql
 from app.storage.models import RateEvent, utcnow
 from app.storage.private_files import PRIVATE_DIRECTORY, private_sqlite_file
 from app.storage.sqlite_locks import CONNECT_ARGS as SQLITE_CONNECT_ARGS
 from app.web.network_prefix import network_of
-from app.web.refusals import Refused
 
 WINDOW_SECONDS = 60.0
 NEW_OWNER_WINDOW_SECONDS = 3600.0
@@ -351,3 +352,9 @@ def release_when_done(events, release):
         yield from events
     finally:
         release()
+
+
+def count_rate_limited(error):
+    """RateLimited's handler: counted by the limit that refused, then refused as any refusal."""
+    current_app.extensions["metrics"].rate_limited(error.limit)
+    return refused(error)

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.api_keys import split_key_entry
+from app.auth.api_keys import key_digest, key_owner
 from app.auth.people import person_named, remove_person
 from app.config import Config, ConfigError
 from app.storage.engine import session_for
 from app.storage.models import Conversation
-from app.web.identity import key_digest, key_owner
 from tests.auth.conftest import sign_in
 from tests.conftest import API_KEY, api_client
 

@@ -11,10 +11,10 @@ import requests
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.auth.csrf import HEADER
 from app.auth.people import owner_of, remove_person
 from app.storage.engine import session_for
 from app.storage.models import Person, SignIn
-from app.web.csrf import HEADER
 from tests.auth.conftest import query_of, sign_in, start_sign_in
 from tests.conftest import HTMX
 

@@ -4,18 +4,12 @@ BadRequestError, 401 AuthenticationError, 403 PermissionDeniedError, 404
 NotFoundError, 413/422 too, 429 RateLimitError, 5xx InternalServerError).
 
 Every refusal of a /v1 request comes out this way, those of the app's shared
-checks too (API key, rate limits, body size: app/web/refusals.py asks here).
+checks too (API key, rate limits, body size: app/refusals.py, which makes the inner object).
 """
 
 from flask import jsonify
 
-_TYPES = {
-    401: "authentication_error",
-    403: "permission_error",
-    404: "invalid_request_error",
-    429: "rate_limit_error",
-}
-_CODES = {401: "invalid_api_key", 404: "not_found", 429: "rate_limit_exceeded"}
+from app.refusals import error_object
 
 # How long a client should wait after Gemini's own 429 (Vertex AI does not
 # say): the SDKs retry after Retry-After.
@@ -32,12 +26,6 @@ class OpenAIError(Exception):
         self.code = code
         self.param = param
         self.retry_after = retry_after
-
-
-def error_object(status, message, code=None, param=None):
-    """The inner object; also what ends an event stream that failed."""
-    kind = _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"message": message, "type": kind, "param": param, "code": code or _CODES.get(status)}
 
 
 def error_response(status, message, code=None, param=None, retry_after=None):

@@ -25,15 +25,15 @@ from app.answers.request_billing import bill_when_finished
 from app.operations.request_ids import current_request_id
 from app.providers.request_settings import NotOffered, with_sampling
 from app.providers.thought import Thought
+from app.refusals import error_object, refusal_response
 from app.web import api
 from app.web.answer_slots import admit_answer
 from app.web.headers import STREAM_HEADERS
 from app.web.message_input import BadInput, parse_json
 from app.web.openai_api import shapes
 from app.web.openai_api.chat_request import read_chat_request, unknown_model
-from app.web.openai_api.errors import MODEL_BUSY_RETRY_SECONDS, OpenAIError, error_object, openai_error
+from app.web.openai_api.errors import MODEL_BUSY_RETRY_SECONDS, OpenAIError, openai_error
 from app.web.rate_limits import release_when_done
-from app.web.refusals import refusal_response
 
 bp = Blueprint("openai_api", __name__, url_prefix="/v1")
 # The JSON API's own check: the same keys, owners and limit on wrong keys.

@@ -8,9 +8,8 @@ request from another website must not replace the visitor's identity.
 
 from flask import jsonify, render_template, request
 
+from app.config import MAX_BODY_BYTES
 from app.operations.request_ids import current_request_id
-from app.web.openai_api.errors import error_object
-from app.web.message_input import MAX_BODY_BYTES
 
 # Werkzeug's texts speak to developers; these to the person.
 PLAIN_WORDS = {
@@ -18,6 +17,22 @@ PLAIN_WORDS = {
     405: "That address does not take this kind of request.",
     413: f"The request is too large: the limit is {MAX_BODY_BYTES // 1024:,} KiB.",
 }
+
+
+# OpenAI's error shape (app/web/openai_api/errors.py), which a /v1 refusal takes.
+_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    429: "rate_limit_error",
+}
+_CODES = {401: "invalid_api_key", 404: "not_found", 429: "rate_limit_exceeded"}
+
+
+def error_object(status, message, code=None, param=None):
+    """The inner object; also what ends an event stream that failed."""
+    kind = _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"message": message, "type": kind, "param": param, "code": code or _CODES.get(status)}
 
 
 class Refused(Exception):
