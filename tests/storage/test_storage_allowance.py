@@ -95,5 +95,7 @@ def test_an_owners_total_is_read_from_the_index_not_the_messages(make_app, datab
         else:
             connection.execute(text("ANALYZE conversations"))
             plan = " ".join(row[0] for row in connection.execute(text("EXPLAIN " + query)))
-            assert "Seq Scan" not in plan and "ix_conversations_owner_id_stored_bytes" in plan
+            # PostgreSQL may take either index that starts with the owner
+            # (this one, or the sidebar's pages'): the owner's rows, never all.
+            assert "Seq Scan" not in plan and "Index Cond: ((owner_id)" in plan
     engine.dispose()
