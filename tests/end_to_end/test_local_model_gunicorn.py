@@ -3,7 +3,6 @@ take turns, and the worker keeps serving everything else meanwhile."""
 
 import threading
 
-import pytest
 import requests
 
 from deploy.stack import gunicorn

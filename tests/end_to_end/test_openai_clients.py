@@ -14,7 +14,7 @@ from langchain_openai import ChatOpenAI
 
 from app.answers.outcomes import CUT_AT_LENGTH
 from deploy.stack import gunicorn
-from tests.conftest import API_KEY, skip_or_fail
+from tests.conftest import API_KEY
 from tests.end_to_end.conftest import gemini_env
 from tests.providers.vertex_standin import VertexStandIn
 
