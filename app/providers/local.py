@@ -13,6 +13,7 @@ blocks a gevent worker's hub), and llama.cpp generates on a native thread of
 its own (app/offload.py), so a worker serves its other requests meanwhile.
 """
 
+import atexit
 import logging
 
 from app.config import ConfigError
@@ -68,7 +69,12 @@ def load_llama(model_path, threads):
         from llama_cpp import Llama
 
         log.info("loading local model %s", model_path)
-        _loaded[key] = Llama(model_path=model_path, n_ctx=CONTEXT_TOKENS, n_threads=threads or None, verbose=False)
+        llm = _loaded[key] = Llama(model_path=model_path, n_ctx=CONTEXT_TOKENS, n_threads=threads or None,
+                                   verbose=False)
+        # Freed while the interpreter is whole: left to Llama.__del__ at exit,
+        # llama.cpp's handles are freed after the modules they need are gone,
+        # and every worker that answered prints tracebacks as it stops.
+        atexit.register(llm.close)
     return _loaded[key]
 
 
