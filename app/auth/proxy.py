@@ -68,7 +68,7 @@ def vouched_for_by_proxy(config):
         return False
     if not proxy_set_the_person_header(config):
         log.error("ignored %s: the nginx site sets %r, not CHAT_AUTH_HEADER, so a client's own %s reaches the "
-                  "app; render the site again with the app's settings (README, Sign-in)",
+                  "app; render the site again with the app's settings (docs/sign-in.md)",
                   config.auth_header, request.headers.get(PERSON_HEADER_NAME_HEADER, "")[:100],
                   config.auth_header)
         return False

@@ -9,7 +9,7 @@ tests hold the layout to: nothing wider than the viewport, a "Conversations"
 disclosure that opens the list (by tap, by keyboard, and without
 JavaScript), and controls of at least 44x44 px on a touch screen and 24x24 px
 with a mouse. They also save screenshots in test-artifacts/ (git-ignored);
-the copies in docs/ that the README shows are taken from there by hand when
+the copies in docs/ that README.md shows are taken from there by hand when
 the layout changes, so a test run leaves the tree clean.
 """
 

@@ -18,7 +18,7 @@ from tests.end_to_end.auth_standin import COOKIE, auth_standin
 PROGRAM_KEY = "program-key-" + "7e" * 16
 PROXY_MODE = {"CHAT_AUTH": "proxy", "CHAT_AUTH_HEADER": "X-Forwarded-Email", "CHAT_PROXY_HOPS": "1",
               "CHAT_AUTH_PROXY_SECRET": "e2e-proxy-secret-" + "5f" * 16, "CHAT_API_KEYS": PROGRAM_KEY}
-# Authelia's name for the person (README, Sign-in).
+# Authelia's name for the person (docs/sign-in.md).
 RENAMED = {**PROXY_MODE, "CHAT_AUTH_HEADER": "Remote-Email"}
 
 

@@ -161,7 +161,7 @@ def test_a_resumed_stream_ends_with_the_citations(gemini_app, standin):
 def test_grounding_over_every_bound_stores_and_shows_a_few_hundred_kB(gemini_app, standin):
     # Every support cites every source, every field is longer than any bound
     # and escapes to five bytes a character: this once stored 153 MB of HTML
-    # for one answer. README: at most 150 kB of citation marks are stored
+    # for one answer. docs/gemini.md: at most 150 kB of citation marks are stored
     # with an answer, and 100 kB of sources and searches are listed beside it.
     sentences = [f"Fact {n} is supported. " for n in range(520)]
     standin.respond(pieces=sentences, grounding={

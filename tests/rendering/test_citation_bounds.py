@@ -7,7 +7,7 @@ citing every source, each citation carrying its source's URL and title, each
 character escaped to five bytes) those bounds once made 153 MB of stored HTML
 for one answer. The grounding here is over every bound, with the characters
 that escape worst; what is stored and what the page lists must stay within
-the documented bound (README: 150 kB of citation marks with the answer, 100 kB
+the documented bound (docs/gemini.md: 150 kB of citation marks with the answer, 100 kB
 of sources and searches beside it), saying what was left out.
 """
 
