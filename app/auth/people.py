@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.storage.models import (
     AttachmentFile, BilledCall, Conversation, Message, MessageAttachment, Person, SignIn, utcnow,
 )
+from app.storage.queries import lock_conversations
 
 OWNER_PREFIX = "person:"
 API_KEY_OWNER_PREFIX = "key:"  # app/web/identity.py's owners of API keys
@@ -133,6 +134,7 @@ def remove_person(db, person):
     sign-ins, which ends every session they have at once. Returns how many
     conversations went."""
     owner = owner_of(person)
+    lock_conversations(db, Conversation.owner_id == owner)  # before their messages: see there
     conversations = select(Conversation.id).where(Conversation.owner_id == owner)
     # Explicit deletes, not the foreign keys' ON DELETE: SQLite enforces
     # those only on connections that turned them on.

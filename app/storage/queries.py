@@ -307,7 +307,18 @@ def rename_conversation(session, conversation, title):
     session.commit()
 
 
+def lock_conversations(session, condition):
+    """Take the row locks of the conversations matching `condition` before any
+    of their messages'. An answer that ends updates its conversation's row,
+    then its message's (save_answer); a delete that took the messages first
+    would wait on the conversation while the answer waits on the message, and
+    PostgreSQL would abort one of them as a deadlock. (SQLite has one writer
+    at a time and no row locks: nothing is rendered there.)"""
+    session.execute(select(Conversation.id).where(condition).with_for_update())
+
+
 def delete_conversation(session, conversation):
+    lock_conversations(session, Conversation.id == conversation.id)
     session.delete(conversation)
     session.flush()
     attachment_store.drop_unlinked(session.connection(), conversation.owner_id)  # its files, unless kept elsewhere
