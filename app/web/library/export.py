@@ -6,14 +6,14 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, session, stream_with_context
+from flask import Response, current_app, session, stream_with_context
 
 from app.rendering.conversation_export import conversation_markdown, export_json_pieces
-from app.storage import queries
 from app.storage.engine import session_for
 from app.storage.export import every_conversation
 from app.storage.models import utcnow
 from app.web.library import bp
+from app.web.page import owned_conversation
 
 FILENAME_CHARS = 60
 
@@ -35,9 +35,7 @@ def filename_of(title, extension):
 @bp.get("/c/<conversation_id>/export.md")
 def export_markdown(conversation_id):
     with session_for(current_app) as db:
-        conversation = queries.get_conversation(db, session["owner"], conversation_id)
-        if conversation is None:
-            abort(404)
+        conversation = owned_conversation(db, conversation_id)
         text = conversation_markdown(conversation, list(conversation.messages))
     return Response(text, mimetype="text/markdown", headers={
         "Content-Disposition": attachment(filename_of(conversation.title, "md")),
