@@ -320,6 +320,7 @@
           made = document.createElement("a");
           var scheme = SCHEME.exec(item.href);
           if (!scheme || /^(https?|mailto)$/i.test(scheme[1])) made.setAttribute("href", item.href);
+          made.target = "_blank"; // as the finished answer's links (app/rendering/markdown.py)
           made.rel = "noopener noreferrer nofollow";
           appendInline(made, item.kids);
           break;

@@ -88,6 +88,9 @@ def render_markdown(text, highlight=None):
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        # A link in an answer opens in a new tab, so the conversation stays
+        # (rel above keeps the new tab from reaching back to this one).
+        set_tag_attribute_values={"a": {"target": "_blank"}},
     )
     # The page's <h1> is the conversation's title: a model's "# Heading" is
     # an <h2> in the answer, and so on down (an <h6> stays one).
@@ -114,6 +117,10 @@ FOCUSABLE_PRE = '<pre class="highlight" tabindex="0">'
 _UNFOCUSABLE_PRE = '<pre class="highlight">'
 FOCUSABLE_TABLE = '<table tabindex="0">'
 _UNFOCUSABLE_TABLE = "<table>"
+# A link as nh3 wrote it before links opened in a new tab (answers stored
+# then): its attributes are exactly these, in this order.
+_SAME_TAB_LINK = re.compile(r'<a (href="[^"]*"(?: title="[^"]*")?) rel="noopener noreferrer nofollow">')
+_NEW_TAB_LINK = r'<a \1 target="_blank" rel="noopener noreferrer nofollow">'
 
 
 def render_block(text):
@@ -133,14 +140,14 @@ def answer_html(message):
     """A finished answer as its generator rendered it; one that has none (it
     was cut off with its process, or is older than stored rendering) is
     rendered here, with its code plain. (Answers stored before code blocks
-    were focusable get their tabindex here.)"""
+    were focusable get their tabindex here, and their links a new tab.)"""
     if message.rendered is None:
         grounding, text = message.sources, message.content
         if not grounding:
             return Markup(render_block(text))
         return Markup(run_off_the_hub(lambda: cite(render_markdown(text), text, grounding)))
-    stored = message.rendered.replace(_UNFOCUSABLE_PRE, FOCUSABLE_PRE)
-    return Markup(stored.replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE))
+    stored = message.rendered.replace(_UNFOCUSABLE_PRE, FOCUSABLE_PRE).replace(_UNFOCUSABLE_TABLE, FOCUSABLE_TABLE)
+    return Markup(_SAME_TAB_LINK.sub(_NEW_TAB_LINK, stored))
 
 
 def thoughts_html(thoughts):
