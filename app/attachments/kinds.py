@@ -65,6 +65,11 @@ for _extension, _kind in KINDS.items():
     BY_MIME_TYPE.setdefault(_kind.mime_type, _kind)
 
 
+def extension_for(mime_type):
+    """The extension a file of `mime_type` is attached as, or None if the type is not allowed."""
+    return next((extension for extension, kind in KINDS.items() if kind.mime_type == mime_type.lower()), None)
+
+
 def kind_of(name):
     """The Kind a file named `name` is attached as, or None if it is not allowed."""
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower().lstrip(".")

@@ -17,18 +17,25 @@ def gemini_content(text, files):
     if not files:
         return text
     blocks = [{"type": "text", "text": text}]
-    for name, mime_type, data in files:
-        blocks.append({"type": "text", "text": f"[Attached file: {name}]"})
-        blocks.append({"type": "media", "mime_type": mime_type, "data": bytes(data)})
+    for file in files:
+        blocks += gemini_file_blocks(*file)
     return blocks
+
+
+def gemini_file_blocks(name, mime_type, data):
+    """One file as Gemini reads it: its name, then its bytes with their type."""
+    return [{"type": "text", "text": f"[Attached file: {name}]"},
+            {"type": "media", "mime_type": mime_type, "data": bytes(data)}]
 
 
 def offline_content(text, files):
     """`text` followed by the text of each file the offline model can read."""
-    parts = [text]
-    for name, mime_type, data in files:
-        parts.append(f"\n\n--- Attached file: {name} ---\n{readable_text(mime_type, data)}")
-    return "".join(parts)
+    return text + "".join(offline_file_text(*file) for file in files)
+
+
+def offline_file_text(name, mime_type, data):
+    """One file as the offline model reads it: a heading with its name, then its text."""
+    return f"\n\n--- Attached file: {name} ---\n{readable_text(mime_type, data)}"
 
 
 def readable_text(mime_type, data):
@@ -50,6 +57,14 @@ def pdf_text(data):
     except (PdfReadError, ValueError, KeyError, TypeError):
         return "(the text of this PDF could not be read)"
     return "\n\n".join(f"[page {number}]\n{text.strip()}" for number, text in enumerate(pages, 1))
+
+
+def file_blocks(provider, name, mime_type, data):
+    """One file as content blocks for `provider`'s model, for content built
+    part by part (the OpenAI-compatible API's file parts)."""
+    if provider == "vertexai":
+        return gemini_file_blocks(name, mime_type, data)
+    return [{"type": "text", "text": offline_file_text(name, mime_type, data)}]
 
 
 def content_for(provider, text, files):

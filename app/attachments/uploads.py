@@ -99,12 +99,24 @@ def from_form_files(config, files, offline):
     return uploads
 
 
-def _agrees(declared, kind):
+def declared_type_agrees(declared, kind):
     """A declared type names the same file as the name's (any text type for text)."""
     if kind.category == TEXT:
         return declared.startswith("text/") or declared in ("application/json", "application/xml",
                                                              "application/javascript", "application/octet-stream")
     return declared.lower() in (kind.mime_type, "application/octet-stream")
+
+
+def decoded(config, name, text):
+    """The bytes of base64 `text` sent as `name`, or AttachmentRefused."""
+    # base64 is 4/3 of the bytes: a string far too long is refused undecoded.
+    if len(text) > (max_bytes(config) + 2) * 4 // 3 + 4:
+        raise AttachmentRefused(413, f"{shown_name(name)} is larger than the limit of "
+                                     f"{config.attachment_max_mb:g} MB per file.")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise AttachmentRefused(400, f"{shown_name(name)}: data is not base64.") from None
 
 
 def from_json(config, raw, offline):
@@ -119,17 +131,9 @@ def from_json(config, raw, offline):
     for item in raw:
         if not (isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("data"), str)):
             raise AttachmentRefused(400, 'Each attachment needs "name" and "data" (base64) as text.')
-        # base64 is 4/3 of the bytes: a string far too long is refused undecoded.
-        if len(item["data"]) > (max_bytes(config) + 2) * 4 // 3 + 4:
-            raise AttachmentRefused(413, f"{shown_name(item['name'])} is larger than the limit of "
-                                         f"{config.attachment_max_mb:g} MB per file.")
-        try:
-            data = base64.b64decode(item["data"], validate=True)
-        except (binascii.Error, ValueError):
-            raise AttachmentRefused(400, f"{shown_name(item['name'])}: data is not base64.") from None
-        upload = check_upload(config, item["name"], data, offline)
+        upload = check_upload(config, item["name"], decoded(config, item["name"], item["data"]), offline)
         declared = item.get("mime_type")
-        if isinstance(declared, str) and not _agrees(declared, upload.kind):
+        if isinstance(declared, str) and not declared_type_agrees(declared, upload.kind):
             raise AttachmentRefused(415, f"{upload.name}: mime_type {declared!r} does not match the file's name "
                                          f"({upload.kind.mime_type}).")
         uploads.append(upload)

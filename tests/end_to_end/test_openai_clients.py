@@ -2,8 +2,8 @@
 `openai` SDK (sync and async, streamed and not) and langchain-openai's
 ChatOpenAI, pointed at `http://127.0.0.1:PORT/v1` of a real gunicorn: on the
 fake model, on Gemini through the Vertex AI stand-in on both transports
-(finish reasons, thinking, usage, grounding, images, failures, a client that
-goes away), and on the local model."""
+(finish reasons, thinking, usage, grounding, images and other files, failures,
+a client that goes away), and on the local model."""
 
 import asyncio
 import base64
@@ -176,6 +176,23 @@ def test_an_image_reaches_gemini_as_inline_bytes_and_a_url_is_refused(gemini):
     with pytest.raises(openai.BadRequestError, match="never fetches a URL"):
         sdk(base).chat.completions.create(model="gemini-2.5-flash", messages=[{"role": "user", "content": [url_part]}])
     assert len(standin.requests) == asked
+
+
+def test_a_pdf_and_audio_reach_gemini_byte_for_byte_as_file_and_input_audio_parts(gemini):
+    base, standin = gemini
+    standin.respond(pieces=["A form and a beep."])
+    pdf = base64.b64encode(b"%PDF-1.4\n% a form\n%%EOF\n").decode()
+    wav = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt ").decode()
+    parts = [{"type": "text", "text": "What are these?"},
+             {"type": "file", "file": {"filename": "form.pdf", "file_data": f"data:application/pdf;base64,{pdf}"}},
+             {"type": "input_audio", "input_audio": {"data": wav, "format": "wav"}}]
+    completion = sdk(base).chat.completions.create(model="gemini-2.5-flash",
+                                                   messages=[{"role": "user", "content": parts}])
+    assert completion.choices[0].message.content == "A form and a beep."
+    assert standin.requests[-1].body["contents"][-1]["parts"] == [
+        {"text": "What are these?"},
+        {"text": "[Attached file: form.pdf]"}, {"inlineData": {"mimeType": "application/pdf", "data": pdf}},
+        {"text": "[Attached file: audio.wav]"}, {"inlineData": {"mimeType": "audio/wav", "data": wav}}]
 
 
 def test_geminis_429_is_a_429_with_retry_after(gemini):

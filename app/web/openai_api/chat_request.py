@@ -6,6 +6,7 @@ choices, log probabilities, audio) is refused with a 400 that says so, never
 ignored: a client that asked for JSON must not get prose it takes for JSON.
 Images come as `image_url` parts holding a `data:` URL (base64), and reach
 the model as inline bytes; the server never fetches a URL a client names.
+Other files come as `file` and `input_audio` parts (file_parts.py).
 """
 
 import base64
@@ -14,9 +15,11 @@ import math
 from dataclasses import dataclass
 
 from app.answers.model_history import bound_turns, to_chat_messages
+from app.attachments.uploads import AttachmentRefused, check_count
 from app.providers.request_settings import Sampling, reads_images
 from app.web.message_input import BadInput, check_unicode
 from app.web.openai_api.errors import OpenAIError
+from app.web.openai_api.file_parts import FILE_PARTS, file_part_blocks
 
 # Gemini's image types (Vertex AI's inline data).
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
@@ -124,7 +127,7 @@ def read_messages(raw, config):
         if role in SYSTEM_ROLES:
             instructions.append(text_of(message.get("content"), param))
         elif role in ("user", "assistant"):
-            turns.append((role, read_content(message.get("content"), param, config, images=role == "user")))
+            turns.append((role, read_content(message.get("content"), param, config, files=role == "user")))
         else:
             raise bad(f"{param}.role must be system, developer, user or assistant.", f"{param}.role")
     if not turns or turns[-1][0] != "user":
@@ -157,29 +160,46 @@ def plain_text(content):
 
 def text_of(content, param):
     """A system message's content: text, or text parts."""
-    content = read_content(content, param, None, images=False)
+    content = read_content(content, param, None, files=False)
     return plain_text(content)
 
 
-def read_content(content, param, config, images):
-    """A string, or a list of LangChain content blocks (text, image)."""
+def read_content(content, param, config, files):
+    """A string, or a list of LangChain content blocks: text, and in a user
+    message (`files`) images and the file parts (app/web/openai_api/file_parts.py)."""
     if isinstance(content, str):
         return unicode(content, param)
     if not isinstance(content, list) or not content:
         raise bad(f"{param}.content must be text or a non-empty list of parts.", f"{param}.content")
+    if files:
+        count_files(content, param, config)
     blocks = []
     for index, part in enumerate(content):
         where = f"{param}.content[{index}]"
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "text" and isinstance(part.get("text"), str):
             blocks.append({"type": "text", "text": unicode(part["text"], where)})
-        elif kind == "image_url" and images:
-            blocks.append(image_block(part.get("image_url"), where, config))
+        elif kind in ("image_url", *FILE_PARTS) and not files:
+            raise bad(f"Images and files may only be sent in user messages ({where}).", where)
         elif kind == "image_url":
-            raise bad(f"Images may only be sent in user messages ({where}).", where)
+            blocks.append(image_block(part.get("image_url"), where, config))
+        elif kind in FILE_PARTS:
+            blocks += file_part_blocks(part, where, config)
         else:
-            raise bad(f"{where}: only text and image_url parts are offered (got {kind!r}).", where)
+            raise bad(f"{where}: only text, image_url, file and input_audio parts are offered (got {kind!r}).", where)
     return blocks
+
+
+def count_files(parts, param, config):
+    """A message carries at most as many files as one on the page may
+    (CHAT_ATTACHMENTS_PER_MESSAGE), counted before any is decoded."""
+    files = sum(isinstance(part, dict) and part.get("type") in FILE_PARTS for part in parts)
+    if not files:
+        return
+    try:
+        check_count(config, files)
+    except AttachmentRefused as error:
+        raise bad(error.message, f"{param}.content", error.status) from None
 
 
 def unicode(text, param):
