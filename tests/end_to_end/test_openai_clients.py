@@ -7,6 +7,8 @@ a client that goes away), and on the local model."""
 
 import asyncio
 import base64
+import re
+from pathlib import Path
 
 import openai
 import pytest
@@ -88,6 +90,17 @@ def test_the_sdks_errors_are_the_ones_they_map(fake_server):
         sdk(fake_server).chat.completions.create(
             model="fake-echo", messages=ask("hi"),
             tools=[{"type": "function", "function": {"name": "now", "parameters": {"type": "object"}}}])
+
+
+def test_the_readmes_sdk_example_runs_as_written(fake_server, capsys):
+    """The three lines a newcomer copies, with only the address, key and model made this server's."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [example] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "OpenAI(" in block]
+    example = (example.replace("http://localhost:8000", fake_server)
+               .replace('"<a CHAT_API_KEYS key, or anything without them>"', repr(API_KEY))
+               .replace("gemini-2.5-flash", "fake-echo"))
+    exec(compile(example, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "Hi\n"
 
 
 # --- on Gemini, through the Vertex AI stand-in, on both transports ------------------
