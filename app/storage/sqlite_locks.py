@@ -5,7 +5,7 @@ can write at a time. SQLite's own busy handler waits for the lock by sleeping
 inside C (1, 2, 5, 10 ms ...). Under the gevent worker nothing else in the
 process runs meanwhile: one request waiting for the other worker's commit
 froze all of its worker's streams. In a burst of 1,000 new chats that added
-up to about 0.4 s per worker (docs/benchmarks.md, "Round 4").
+up to about 0.4 s per worker (docs/benchmarks.md, "Decisions").
 
 So SQLite is told not to wait (timeout 0), and a statement or commit that
 finds the database locked is tried again here after `time.sleep`, which
