@@ -102,13 +102,15 @@ def create_app(overrides=None, chat_model=None):
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app.web import api, health, library, page
+    from app.web import api, health, library, page, shared_page, shares
     from app.web import attachments as attachment_routes
     from app.web.openai_api import routes as openai_api
 
     app.register_blueprint(page.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(attachment_routes.bp)
+    app.register_blueprint(shares.bp)
+    app.register_blueprint(shared_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(openai_api.bp)
     app.register_blueprint(health.bp)

@@ -137,6 +137,8 @@
   // keeps as text in a <template>, as ChatGPT's Copy does.
   function copiedText(button) {
     if (button.dataset.copy === "code") return button.parentElement.querySelector("pre").textContent;
+    // A shared conversation's link (_share_link.html): the address beside it.
+    if (button.dataset.copy === "link") return button.parentElement.querySelector("input.share-url").value;
     return button.closest(".message").querySelector("template.answer-source").content.textContent;
   }
 

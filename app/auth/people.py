@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.storage.models import (
-    AttachmentFile, BilledCall, Conversation, Message, MessageAttachment, Person, SignIn, utcnow,
+    AttachmentFile, BilledCall, Conversation, Message, MessageAttachment, Person, Share, SignIn, utcnow,
 )
 from app.storage.queries import lock_conversations
 
@@ -142,6 +142,7 @@ def remove_person(db, person):
     db.execute(delete(MessageAttachment).where(MessageAttachment.message_id.in_(messages)))
     db.execute(delete(AttachmentFile).where(AttachmentFile.owner_id == owner))
     db.execute(delete(Message).where(Message.conversation_id.in_(conversations)))
+    db.execute(delete(Share).where(Share.conversation_id.in_(conversations)))  # their links are 404s from now on
     removed = db.execute(delete(Conversation).where(Conversation.owner_id == owner)).rowcount
     db.execute(delete(SignIn).where(SignIn.person_id == person.id))
     db.execute(delete(Person).where(Person.id == person.id))

@@ -84,6 +84,7 @@ class LocalChatModel(TextStreamingChatModel):
     max_tokens: int = 512
     temperature: float = 0.7
     top_p: float = 0.95
+    top_k: int = 40
     repeat_penalty: float = 1.1
 
     @property
@@ -148,25 +149,15 @@ class LocalAnswer:
             place.leave()
 
     def _complete(self, llm):
-        model = self._model
-        sampling = dict(max_tokens=model.max_tokens, temperature=model.temperature, top_p=model.top_p,
-                        repeat_penalty=model.repeat_penalty, stream=True)
-        chat = bool(llm.metadata.get("tokenizer.chat_template"))
-
-        def completion():  # on the native thread: counting tokens costs CPU too
-            if chat:  # the model's own template, and its own end-of-turn token
-                messages = fit_context(llm, chat_messages(self._messages), model.max_tokens)
-                return llm.create_chat_completion(messages, stop=list(self._stop or []) or None, **sampling)
-            return llm.create_completion(format_prompt(self._messages), stop=STOP + list(self._stop or []), **sampling)
-
-        # Closing `parts` (the reader went away, or Stop) ends llama.cpp's
+        # On the native thread: counting tokens costs CPU too. Closing
+        # `parts` (the reader went away, or Stop) ends llama.cpp's
         # generation after its current token, on its own thread.
-        parts = iterate_on_a_thread_of_its_own(completion)
+        parts = iterate_on_a_thread_of_its_own(lambda: start_completion(llm, self._model, self._messages, self._stop))
         try:
             started, finish_reason = False, None
             for part in parts:
                 choice = part["choices"][0]
-                text = (choice["delta"].get("content") or "") if chat else choice["text"]
+                text = piece_text(choice)
                 finish_reason = choice.get("finish_reason") or finish_reason
                 if not started:  # the transcript format puts a space after "Assistant:"
                     text = text.lstrip()
@@ -178,6 +169,23 @@ class LocalAnswer:
             yield Ending("MAX_TOKENS" if finish_reason == "length" else "STOP")
         finally:
             parts.close()
+
+
+def start_completion(llm, model, messages, stop=None, **extra):
+    """llama.cpp's streamed answer to LangChain `messages`, asked for as
+    every answer is (bench/local_model.py and bench/everyday_prompts.py
+    call this too, so they measure what the app sends; `extra`: a seed)."""
+    sampling = dict(max_tokens=model.max_tokens, temperature=model.temperature, top_p=model.top_p,
+                    top_k=model.top_k, repeat_penalty=model.repeat_penalty, stream=True, **extra)
+    if llm.metadata.get("tokenizer.chat_template"):  # the model's own template, and its own end-of-turn token
+        chat = fit_context(llm, chat_messages(messages), model.max_tokens)
+        return llm.create_chat_completion(chat, stop=list(stop or []) or None, **sampling)
+    return llm.create_completion(format_prompt(messages), stop=STOP + list(stop or []), **sampling)
+
+
+def piece_text(choice):
+    """The text of one streamed piece, from a chat or a plain completion."""
+    return (choice["delta"].get("content") or "") if "delta" in choice else choice["text"]
 
 
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}

@@ -42,12 +42,21 @@ class Conversation(Base):
     # What its messages keep, in bytes (app/storage/storage_use.py): an
     # owner's total is a SUM over their conversations, read from the index.
     stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Made by an import (app/storage/imports.py): the id it had where it was
+    # first exported, unique per owner, so the same file imported again adds nothing.
+    imported_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_conversations_owner_id_stored_bytes", "owner_id", "stored_bytes"),)
+    # Its read-only links (app/storage/shares.py): deleting the conversation deletes them.
+    shares: Mapped[list["Share"]] = relationship(cascade="all, delete-orphan")
+
+    __table_args__ = (
+        Index("ix_conversations_owner_id_stored_bytes", "owner_id", "stored_bytes"),
+        Index("ix_conversations_owner_id_imported_from", "owner_id", "imported_from", unique=True),
+    )
 
 
 class Message(Base):
@@ -240,3 +249,27 @@ class MessageAttachment(Base):
     mime_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class Share(Base):
+    """A read-only link to a conversation as it was when shared
+    (app/storage/shares.py): anyone with the token sees its messages up to
+    `last_message_id`, and nothing else of the owner's. Owned through its
+    conversation, so it follows the conversation to a person who claims it
+    and goes when the conversation goes."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # secrets.token_urlsafe(32): 256 random bits, the link's only secret.
+    token: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    # The newest message the link shows: the snapshot, without a copy of the text.
+    last_message_id: Mapped[int] = mapped_column(Integer)
+    # The name the owner chose to show (None: shown as nobody's), and whether
+    # the questions' files are shown and served through the link.
+    shown_name: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    with_attachments: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("token", name="uq_shares_token"),)

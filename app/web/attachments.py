@@ -45,8 +45,18 @@ def _served(data, mime_type, name, inline):
 
 @bp.get("/attachments/<row_id:attachment_id>")
 def attachment(attachment_id):
-    """A raster image at full size (metadata-free), anything else as a download."""
-    found = _owned(attachment_id)
+    return file_response(_owned(attachment_id))
+
+
+@bp.get("/attachments/<row_id:attachment_id>/thumbnail")
+def thumbnail(attachment_id):
+    return thumbnail_response(_owned(attachment_id))
+
+
+def file_response(found):
+    """A raster image at full size (metadata-free), anything else as a
+    download. `found`: the attachment's row, once whoever asks may have it
+    (its owner here; anyone with a link that shows it: app/web/shared_page.py)."""
     kind = kind_for(found.mime_type)
     with current_app.extensions["db_engine"].connect() as connection:
         data = attachment_store.file_bytes(connection, found.file_id)
