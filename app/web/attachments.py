@@ -70,9 +70,7 @@ def file_response(found):
     return _served(data, mime_type, found.name, inline=False)
 
 
-@bp.get("/attachments/<row_id:attachment_id>/thumbnail")
-def thumbnail(attachment_id):
-    found = _owned(attachment_id)
+def thumbnail_response(found):
     if not found.has_thumbnail:
         abort(404)
     with current_app.extensions["db_engine"].connect() as connection:
