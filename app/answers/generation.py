@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.answers.model_history import bound_turns, to_chat_messages, with_files
+from app.answers.model_history import history_for_model, to_chat_messages
 from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
 from app.providers.thought import Thought
@@ -203,6 +203,9 @@ class ModelRequest:
     owner_id: str = ""
     conversation_id: str | None = None
     model_label: str = ""
+    # What of the conversation it is not sent (providers.left_out.LeftOut):
+    # the answer keeps it, and its bubble says it.
+    left_out: object = None
 
 
 def _model_request(app, answer_id):
@@ -217,10 +220,11 @@ def _model_request(app, answer_id):
     # The task's log lines name the request that asked for the answer.
     log_fields = dict(request_id=asked.request_id, owner=log_context.owner_hash(asked.owner_id),
                       conversation_id=asked.conversation_id, answer_id=answer_id)
-    turns = with_files(bound_turns(turns, config.history_max_turns, config.history_max_chars), files, config.provider)
+    turns, left_out = history_for_model(turns, files, config)
     messages = to_chat_messages(turns, asked.instructions)
     model = models.get(models.name_for_label(asked.model_label))
-    request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label)
+    request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label,
+                           left_out)
     return asked.owner_id, request, log_fields
 
 
@@ -270,7 +274,7 @@ def _generate(app, live, asked, release, tasks, log_fields):
         asked.model, asked.messages, config.heartbeat_seconds, on_finish=save_finished,
         stop_key=answer_id, limits=UpstreamLimits.from_config(config),
         metrics=app.extensions["metrics"].for_model(app.extensions["models"].name_for_label(asked.model_label)),
-        search=asked.search,
+        search=asked.search, left_out=asked.left_out,
     )
     try:
         for event in events:

@@ -1,11 +1,19 @@
 """What the model is sent: the conversation's turns as LangChain messages,
-bounded to the newest that fit."""
+bounded to the newest that fit, and what was left out (providers.left_out),
+which the answer keeps and its bubble says."""
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from app.attachments.model_content import content_for
+from app.attachments.uploads import max_bytes
+from app.config import MAX_ATTACHMENT_MB
+from app.providers.left_out import LeftOut, file_left_out_note
 
 ROLES = {"user": HumanMessage, "assistant": AIMessage}
+
+# Vertex AI takes at most 20 MB of inline data in one request; sent over
+# REST the bytes go as base64 (4/3 as many), so 15 MB of files fill it.
+REQUEST_FILE_BYTES = int(MAX_ATTACHMENT_MB * 1_000_000) * 3 // 4
 
 
 def to_chat_messages(turns, instructions=None):
@@ -30,9 +38,62 @@ def bound_turns(turns, max_turns, max_chars):
     return list(reversed(kept))
 
 
+def history_file_budget(config):
+    """The bytes of files one request carries: what one message may carry
+    (CHAT_ATTACHMENT_MAX_MB x CHAT_ATTACHMENTS_PER_MESSAGE, 15 MB by default),
+    never more than REQUEST_FILE_BYTES."""
+    return min(max_bytes(config) * max(1, config.attachments_per_message), REQUEST_FILE_BYTES)
+
+
+def files_within(turns, files, budget):
+    """The files of `turns` one request sends, and the names of those it does
+    not: {message id: [(name, mime type, bytes, or None if left out)]}, and
+    the left-out names, newest message first.
+
+    The newest question's files always go (they were checked when attached).
+    Each earlier question's files, newest question first, go if they fit in
+    what `budget` bytes leave; one too large is left out and a smaller, older
+    one may still go.
+    """
+    questions = [message_id for role, _text, message_id in turns if role == "user"]
+    if not questions:
+        return {}, ()
+    newest = questions[-1]
+    sent = {newest: list(files.get(newest, ()))}
+    used = sum(len(data) for _name, _type, data in sent[newest])
+    left_out = []
+    for message_id in reversed(questions[:-1]):
+        sent[message_id] = []
+        for name, mime_type, data in files.get(message_id, ()):
+            fits = used + len(data) <= budget
+            used += len(data) if fits else 0
+            sent[message_id].append((name, mime_type, data if fits else None))
+            if not fits:
+                left_out.append(name)
+    return sent, tuple(left_out)
+
+
 def with_files(turns, files, provider):
     """(role, text, message id) turns as (role, content), each question with
     its attached files (`files`: {message id: [(name, mime type, bytes)]}) as
-    `provider`'s model reads them (app/attachments/model_content.py)."""
-    return [(role, content_for(provider, text, files.get(message_id, ())) if role == "user" else text)
-            for role, text, message_id in turns]
+    `provider`'s model reads them (app/attachments/model_content.py). A file
+    whose bytes are None was left out: the question's text names it instead,
+    so the model knows it existed."""
+    contents = []
+    for role, text, message_id in turns:
+        if role != "user":
+            contents.append((role, text))
+            continue
+        attached = files.get(message_id, ())
+        notes = "".join(f"\n\n{file_left_out_note(name)}" for name, _type, data in attached if data is None)
+        kept = [file for file in attached if file[2] is not None]
+        contents.append((role, content_for(provider, text + notes, kept)))
+    return contents
+
+
+def history_for_model(turns, files, config):
+    """(the (role, content) turns `config`'s model is sent, a LeftOut of what
+    it is not) for (role, text, message id) `turns` and their `files`."""
+    kept = bound_turns(turns, config.history_max_turns, config.history_max_chars)
+    sent, files_left_out = files_within(kept, files, history_file_budget(config))
+    return with_files(kept, sent, config.provider), LeftOut(len(turns) - len(kept), files_left_out)

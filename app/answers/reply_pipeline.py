@@ -24,6 +24,7 @@ from app.answers.outcomes import (
 from app.operations.metrics import NO_METRICS
 from app.operations.tracing import ModelCallEnd, end_model_span, model_call_span
 from app.providers.ending import STOPPED_NATURALLY, Ending
+from app.providers.left_out import LeftOut
 from app.providers.text_stream import stream_text
 from app.providers.thought import Thought
 from app.providers.waiting import Waiting
@@ -174,7 +175,7 @@ class _ModelReader:
                 if isinstance(text, Ending):
                     ending = text
                     continue
-                if isinstance(text, (Thought, Waiting)):
+                if isinstance(text, (Thought, Waiting, LeftOut)):
                     self.queue.put(text)
                     continue
                 self.pieces_read += 1
@@ -200,7 +201,7 @@ def model_name(model):
 
 
 def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_key=None, limits=None, metrics=None,
-                 search=False):
+                 search=False, left_out=None):
     """Yield `Piece`s as the model produces them (and `Thought`s, its thinking,
     as they come, and `Waiting`s, what it waits for before it starts), `HEARTBEAT` while it is silent, and last a `Finished` with
     the whole text and how it ended. `search` grounds the answer in Google
@@ -213,21 +214,25 @@ def stream_reply(model, messages, heartbeat_seconds=15.0, on_finish=None, stop_k
     (UpstreamLimits) bounds the wait for the first piece and between pieces,
     and retries a failing model before its first piece, and bounds the whole
     answer's time. `metrics` (app/operations/metrics.py) hears of the answer's
-    start and end, and of each upstream error and retry.
+    start and end, and of each upstream error and retry. `left_out`
+    (providers.left_out.LeftOut): what the caller did not send the model of
+    the conversation; the `Finished` carries it, with what the model's own
+    stream says it left out (the local model's context window).
     """
     return _reply_events(
         model, messages, heartbeat_seconds, on_finish, stop_key, limits or UpstreamLimits(), metrics or NO_METRICS,
-        search,
+        search, left_out or LeftOut(),
     )
 
 
-def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics, search):
+def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limits, metrics, search, left_out):
     started = time.monotonic()
     metrics.answer_started()
     answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
     parts, thoughts, pieces, first_piece_at, result, attempt = [], [], 0, None, None, 0
     reader = None
     wake_asked = None  # when the ticker was asked to wake this reader
+    model_left_out = None  # what the model's stream left out (each retry says it again)
 
     def start_reader():
         nonlocal reader, wake_asked
@@ -245,6 +250,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
             *((ending.finish_reason, ending.category, ending.usage) if ending else (None, None, None)),
             thoughts="".join(thoughts), grounding=ending.grounding if ending else None, error_kind=kind,
+            left_out=(left_out + model_left_out) or None,
         )
         metrics.answer_finished(result)
         if on_finish is not None:
@@ -308,6 +314,9 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
             if isinstance(item, Waiting):  # a sign of life: the wait for a first piece starts again
                 last_activity = last_sent = time.monotonic()
                 yield item
+                continue
+            if isinstance(item, LeftOut):
+                model_left_out = item
                 continue
             if isinstance(item, Thought):
                 last_activity = last_sent = time.monotonic()

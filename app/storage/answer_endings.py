@@ -34,6 +34,8 @@ class Finished:
     # Of an error, what failed (outcomes.error_kind's word: "rate-limited",
     # "unavailable", "timeout"...), for callers that answer with a status.
     error_kind: str | None = None
+    # What the model was not sent of the conversation (providers.left_out.LeftOut), or None.
+    left_out: object = None
 
     @property
     def pieces_per_second(self):

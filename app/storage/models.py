@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.providers.ending import Usage
 from app.providers.grounding import Grounding
+from app.providers.left_out import LeftOut
 
 
 def utcnow():
@@ -96,6 +97,9 @@ class Message(Base):
     grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Asked with Google Search (the toggle by the box): the question and its answer.
     search: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What its model was not sent of the conversation, as JSON
+    # (providers.left_out.LeftOut): the oldest messages, earlier files.
+    left_out: Mapped[str | None] = mapped_column(Text, nullable=True)
     # What it keeps, in bytes, once saved (a question at once, an answer when
     # it ends): its text, HTML, thoughts and sources (app/storage/storage_use.py).
     stored_bytes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -108,6 +112,11 @@ class Message(Base):
     def sources(self):
         """The answer's Google Search grounding (providers.grounding.Grounding), or None."""
         return Grounding.from_json(self.grounding)
+
+    @property
+    def not_sent(self):
+        """What the answer's model was not sent (providers.left_out.LeftOut), or None."""
+        return LeftOut.from_json(self.left_out)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     # Files sent with a question (app/storage/attachment_store.py), in order.

@@ -11,6 +11,7 @@ from app.storage import attachment_store, driver_sql
 from app.storage.storage_use import size_of
 from app.providers.ending import Usage
 from app.providers.grounding import Grounding
+from app.providers.left_out import LeftOut
 from app.storage.models import Conversation, Message, new_conversation_id, utcnow
 
 TITLE_CHARS = 60
@@ -82,7 +83,7 @@ _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
     finish_reason = :finish_reason, block_category = :block_category,
     input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
-    thoughts = :thoughts, grounding = :grounding, stored_bytes = :stored_bytes"""
+    thoughts = :thoughts, grounding = :grounding, left_out = :left_out, stored_bytes = :stored_bytes"""
 # Before the answer's row is written: its conversation's count changes by
 # what the answer keeps now less what it kept (nothing, if it was streaming).
 _COUNT_ANSWER = """
@@ -252,7 +253,7 @@ def owned_answer_conversation(connection, owner_id, answer_id):
 _SHOWN_COLUMNS = (
     "id", "conversation_id", "role", "content", "outcome", "error", "model", "first_piece_seconds",
     "pieces_per_second", "rendered", "finish_reason", "block_category", "input_tokens", "output_tokens",
-    "reasoning_tokens", "request_id", "thoughts", "grounding", "search",
+    "reasoning_tokens", "request_id", "thoughts", "grounding", "search", "left_out",
 )
 _SHOWN_MESSAGE = f"SELECT {', '.join(_SHOWN_COLUMNS)} FROM messages WHERE id = :answer_id"
 
@@ -275,7 +276,7 @@ def answer_progress(session, answer_id):
     columns = (
         Message.content, Message.outcome, Message.error, Message.generator, Message.alive_at, Message.created_at,
         Message.finish_reason, Message.block_category, Message.input_tokens, Message.output_tokens,
-        Message.reasoning_tokens, Message.thoughts, Message.grounding,
+        Message.reasoning_tokens, Message.thoughts, Message.grounding, Message.left_out,
     )
     return session.execute(select(*columns).where(Message.id == answer_id)).first()
 
@@ -434,6 +435,7 @@ def finished_columns(finished):
         "reasoning_tokens": usage.reasoning_tokens if usage else None,
         "thoughts": storable(finished.thoughts) or None,
         "grounding": finished.grounding.to_json() if finished.grounding else None,
+        "left_out": finished.left_out.to_json() if finished.left_out else None,
     }
 
 
@@ -442,5 +444,5 @@ def finished_from(progress):
     usage = Usage.stored(progress.input_tokens, progress.output_tokens, progress.reasoning_tokens)
     return Finished(progress.content, progress.outcome, progress.error, finish_reason=progress.finish_reason,
                     category=progress.block_category, usage=usage, thoughts=progress.thoughts or "",
-                    grounding=Grounding.from_json(progress.grounding))
+                    grounding=Grounding.from_json(progress.grounding), left_out=LeftOut.from_json(progress.left_out))
 

@@ -11,8 +11,10 @@ becomes the conversation's), `search` (true: ground the answer in Google
 Search, where CHAT_SEARCH allows) and `thinking` (true: ask that the model
 think, a 400 where it cannot). The text stream carries the answer's text
 only; `/api/chat` also answers `thinking` (the thought summaries, or null),
-`citations` ([{"uri", "title"}] of a grounded answer), `model` and `cost`
-(an estimate in USD, or null; app/answers/prices.py).
+`citations` ([{"uri", "title"}] of a grounded answer), `model`, `cost`
+(an estimate in USD, or null; app/answers/prices.py) and `left_out` (null,
+or what the model was not sent of the conversation: {"messages", "files",
+"note"}, app/providers/left_out.py).
 
 With CHAT_API_KEYS set, every call needs `Authorization: Bearer <key>` (too
 many wrong keys from one network and its calls get 429 for a while), and
@@ -57,6 +59,7 @@ from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_r
 from app.answers.request_billing import bill_when_finished
 from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner_for_key
+from app.providers.left_out import LeftOut
 from app.storage import queries
 from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
@@ -196,7 +199,9 @@ def start_reply():
     turns = parse_history(body.get("history")) + [("user", text)]
     release = admit_answer(app, rate_limit_key(), request.remote_addr)
     instructions = config.system_prompt if choices.instructions is None else choices.instructions
-    turns = bound_turns(turns, config.history_max_turns, config.history_max_chars)
+    sent = bound_turns(turns, config.history_max_turns, config.history_max_chars)
+    left_out = LeftOut(messages=len(turns) - len(sent))
+    turns = sent
     files = [(upload.name, upload.kind.mime_type, upload.data) for upload in uploads]
     turns[-1] = ("user", content_for(config.provider, text, files))
     messages = to_chat_messages(turns, instructions)
@@ -206,7 +211,7 @@ def start_reply():
         models.get(model_name), messages, config.heartbeat_seconds,
         on_finish=bill_when_finished(app, rate_limit_key(), model_name),
         limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"].for_model(model_name),
-        search=search_allowed(config, choices.search),
+        search=search_allowed(config, choices.search), left_out=left_out,
     )
     return release_when_done(events, release), {"model": models.label(choices.model)}
 
@@ -283,6 +288,7 @@ def chat():
         "usage": finished.usage.as_dict() if finished.usage else None,
         "thinking": finished.thoughts or None,
         "citations": finished.grounding.citations() if finished.grounding else [],
+        "left_out": finished.left_out.as_dict() if finished.left_out else None,
         "cost": price_table().estimate(model_name, finished.usage, grounded=bool(finished.grounding)),
         **ids,
         "model": model_name,
