@@ -208,6 +208,7 @@ class BlockSplitter:
 class ShownSoFar:
     blocks: Markup  # the finished blocks, rendered
     tail: Markup  # the unfinished block, escaped as the stream escapes it
+    tail_start: int  # where the unfinished block starts in the text (a block boundary)
 
 
 def split_for_streaming(text):
@@ -215,4 +216,6 @@ def split_for_streaming(text):
     subscriber that had read `text` piece by piece would have on screen."""
     splitter = BlockSplitter()
     blocks = splitter.feed(text)
-    return ShownSoFar(Markup("".join(render_block(block) for block in blocks)), Markup(escape_text(splitter.tail)))
+    tail = splitter.tail  # a suffix of `text`: the lines after the last finished block
+    return ShownSoFar(Markup("".join(render_block(block) for block in blocks)), Markup(escape_text(tail)),
+                      len(text) - len(tail))

@@ -13,6 +13,7 @@ import subprocess
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import Watched, send
@@ -241,11 +242,12 @@ def test_a_killed_worker_is_said_clearly_and_retry_streams_a_new_answer(browser,
         context.close()
 
 
-def test_without_javascript_the_answer_appears_as_it_is_written(browser, server):
+def test_without_javascript_the_answer_appears_as_it_is_written_each_block_formatted_once_finished(browser, server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(server[0] + "/")
-    page.fill("#message", words("n", 30))
+    answer = f"**Bold** start.\n\nSecond *block*.\n\n{words('n', 30)}"
+    page.fill("#message", answer)
     page.click("#composer button[type=submit]", no_wait_after=True)
     # not "load": the page's load event waits for the frame, that is, the answer
     page.wait_for_url(re.compile(r"/c/"), wait_until="commit")
@@ -257,9 +259,14 @@ def test_without_javascript_the_answer_appears_as_it_is_written(browser, server)
             break
         time.sleep(0.05)
     assert len(set(lengths)) >= 3, f"the frame grew as the answer was written: {sorted(set(lengths))}"
-    written = page.locator(".message.assistant .text").inner_text() + frame.locator("#answer-text").inner_text()
-    assert written == words("n", 30)
+    # The page's plain copy of the unfinished block is hidden (static/noscript.css);
+    # its finished blocks and the frame's show the answer once, formatted.
+    expect(page.locator(".message.assistant .text")).to_be_hidden()
+    assert frame.locator("#answer-text strong").inner_text() == "Bold"
+    assert frame.locator("#answer-text em").inner_text() == "block"
+    shown = page.locator(".message.assistant .markdown").inner_text() + frame.locator("#answer-text").inner_text()
+    assert shown.split() == f"Bold start. Second block. {words('n', 30)}".split()
     frame.get_by_role("link", name="Show it with its formatting").click()
     page.wait_for_selector(".message.assistant.outcome-complete")
-    assert page.locator(".message.assistant .markdown").inner_text().strip() == words("n", 30)
+    assert page.locator(".message.assistant .markdown strong").inner_text() == "Bold"
     context.close()
