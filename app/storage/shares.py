@@ -11,6 +11,11 @@ they delete a message a link showed, the link shows what is left up to that
 point, and no copy is kept: what a person deletes must be gone, and a copy
 kept only for a link would outlive their own delete.
 
+One more bound: messages made before the link. SQLite gives a new row the
+largest id plus one, so after Regenerate deletes the newest answer, the new
+answer takes its id again; a message made after the link is never shown,
+whatever its id.
+
 A link belongs to whoever owns its conversation (no owner column of its
 own), so it follows a conversation a person claims, and another owner's link
 is as absent as a missing one.
@@ -77,10 +82,15 @@ def create_share(db, conversation, shown_name=None, with_attachments=False):
     return share
 
 
+def _shown_by(share):
+    """The conditions on Message for the messages `share` (a Share, or the
+    Share class in a correlated query) shows."""
+    return (Message.conversation_id == share.conversation_id, Message.id <= share.last_message_id,
+            Message.created_at <= share.created_at)
+
+
 def _message_count():
-    return (select(func.count(Message.id))
-            .where(Message.conversation_id == Share.conversation_id, Message.id <= Share.last_message_id)
-            .correlate(Share).scalar_subquery())
+    return select(func.count(Message.id)).where(*_shown_by(Share)).correlate(Share).scalar_subquery()
 
 
 def owner_shares(db, owner_id, conversation_id=None):
@@ -115,10 +125,7 @@ def shared_conversation(db, token):
     if share is None:
         return None
     conversation = db.get(Conversation, share.conversation_id)
-    messages = list(db.scalars(
-        select(Message).where(Message.conversation_id == share.conversation_id, Message.id <= share.last_message_id)
-        .order_by(Message.id)
-    ))
+    messages = list(db.scalars(select(Message).where(*_shown_by(share)).order_by(Message.id)))
     return SharedConversation(share, conversation, messages)
 
 
@@ -128,6 +135,7 @@ _SHARED_ATTACHMENT = text("""
     SELECT l.id, l.name, l.mime_type, l.size, l.has_thumbnail, l.file_id
     FROM shares s
     JOIN messages m ON m.conversation_id = s.conversation_id AND m.id <= s.last_message_id
+                   AND m.created_at <= s.created_at
     JOIN message_attachments l ON l.message_id = m.id
     WHERE s.token = :token AND s.with_attachments AND l.id = :attachment_id""")
 
