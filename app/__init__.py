@@ -12,7 +12,7 @@ from app.answers.generation import AnswerTasks
 from app.answers.live import LiveAnswers
 from app.auth import init_auth
 from app.auth.csrf import csrf_token
-from app.config import load_config
+from app.config import load_config, max_body_bytes
 from app.operations.http_metrics import record_request, start_timing
 from app.operations.metrics import build_metrics
 from app.operations.request_ids import add_request_id_header, assign_request_id, forget_request_id
@@ -28,7 +28,6 @@ from app.web.costs import answer_cost, conversation_cost
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
 from app.web.headers import add_security_headers
-from app.web.message_input import MAX_BODY_BYTES
 from app.web.rate_limits import RateLimited, build_limiter, count_rate_limited
 from app.web.session_cookie import SchemeAwareSessionInterface
 from app.web.url_ids import RowIdConverter
@@ -50,9 +49,10 @@ def create_app(overrides=None, chat_model=None):
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_REFRESH_EACH_REQUEST=False,  # renewed daily instead: web.identity.ensure_browser_owner
-        # Far above any message with its history (and nginx's client_max_body_size
-        # says the same): a bigger body is refused before it is read.
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        # The longest message however it is encoded, with room beside it (and
+        # nginx's client_max_body_size is above it): a bigger body is refused
+        # before it is read.
+        MAX_CONTENT_LENGTH=max_body_bytes(config),
         TRUSTED_HOSTS=None if "*" in config.allowed_hosts else list(config.allowed_hosts),
     )
     app.session_interface = SchemeAwareSessionInterface()

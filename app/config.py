@@ -40,7 +40,9 @@ class Config:
     local_model_path: str = ""  # CHAT_LOCAL_MODEL: a path, <owner>/<repo>/<file>.gguf, or "": the default (app/providers/local_weights.py)
     local_threads: int = 0  # 0: llama.cpp's own choice
     local_max_tokens: int = 512
-    max_message_chars: int = 8000
+    # A pasted document of about 25,000 words (Gemini reads a million tokens);
+    # the request bodies the app and nginx take follow it (max_body_bytes).
+    max_message_chars: int = 100_000
     heartbeat_seconds: float = 15.0
     history_max_turns: int = 20
     # How often an answer being generated is saved, and looks for a Stop sent
@@ -231,7 +233,7 @@ def load_config(env=None):
         local_model_path=local_model,
         local_threads=_int(env, "CHAT_LOCAL_THREADS", 0),
         local_max_tokens=_int(env, "CHAT_LOCAL_MAX_TOKENS", 512, minimum=1),
-        max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 8000, minimum=1),
+        max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 100_000, minimum=1),
         heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
         checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 0.5),
@@ -319,9 +321,21 @@ def check_attachment_limits(config):
 
 SEARCH_MODES = ("off", "optional", "always")
 MAX_INSTRUCTIONS_CHARS = 8000
-# The largest request body: far above any message with its history, and the
-# same as the shipped nginx site's client_max_body_size.
-MAX_BODY_BYTES = 1024 * 1024
+# Room in a request body for everything beside its message: the history an
+# API call sends, instructions, the form's other fields.
+BODY_BYTES_BESIDE_MESSAGE = 1024 * 1024
+# The most one character of a message can take in a body: a 4-byte UTF-8
+# character percent-encoded in a form (%F0%9F%98%80), or in JSON escaped as a
+# surrogate pair (\ud83d\ude00). The limit counts characters, the body bytes.
+BODY_BYTES_PER_CHAR = 12
+
+
+def max_body_bytes(config):
+    """The largest request body (without files): the longest message a
+    person may send, however it is encoded, and room beside it. So a message
+    within CHAT_MAX_MESSAGE_CHARS is never refused for its body's size; the
+    shipped nginx site's client_max_body_size is above it at the defaults."""
+    return BODY_BYTES_BESIDE_MESSAGE + BODY_BYTES_PER_CHAR * config.max_message_chars
 
 
 def check_model_choices(config):

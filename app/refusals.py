@@ -8,14 +8,12 @@ request from another website must not replace the visitor's identity.
 
 from flask import jsonify, render_template, request
 
-from app.config import MAX_BODY_BYTES
 from app.operations.request_ids import current_request_id
 
 # Werkzeug's texts speak to developers; these to the person.
 PLAIN_WORDS = {
     404: "There is nothing here: this page or conversation does not exist, or it belongs to another browser or person.",
     405: "That address does not take this kind of request.",
-    413: f"The request is too large: the limit is {MAX_BODY_BYTES // 1024:,} KiB.",
 }
 
 
@@ -76,10 +74,19 @@ def refused(error):
     return (*refusal_response(error.status, error.message), error.headers)
 
 
+def too_large():
+    """Werkzeug's 413 in words, with this request's limit (config.max_body_bytes,
+    or more on the routes that take files)."""
+    limit = request.max_content_length
+    size = f"{limit / 1024 / 1024:,.1f} MiB" if limit >= 1024 * 1024 else f"{limit // 1024:,} KiB"
+    return f"The request is too large: the limit is {size}."
+
+
 def http_error(error):
     """Werkzeug's errors (404, 405, 413, a malformed request's 400) in the app's own words and page."""
     if error.code is None or error.code < 400:
         return error  # a redirect Werkzeug's routing asks for
     response = error.get_response()
-    body, status = refusal_response(error.code, PLAIN_WORDS.get(error.code, error.description), heading=error.name)
+    words = too_large() if error.code == 413 else PLAIN_WORDS.get(error.code, error.description)
+    body, status = refusal_response(error.code, words, heading=error.name)
     return body, status, {k: v for k, v in response.headers.items() if k in ("Allow", "Retry-After")}

@@ -2,16 +2,18 @@
 form (`files`), and the API's multipart files or JSON `attachments`.
 
 Only the routes that take files accept a body larger than the app's usual
-1 MiB (MAX_BODY_BYTES): as large as their files may be together (base64
-for JSON) and the message around them. nginx's client_max_body_size
-(deploy/nginx.conf) is the same at its default settings.
+(config.max_body_bytes: the longest message and 1 MiB beside it): as large
+as their files may be together (base64 for JSON) and the message around
+them. nginx's client_max_body_size (deploy/nginx.conf) is above it at the
+default settings.
 """
 
 from flask import current_app, request
 
 from app.attachments.uploads import AttachmentRefused, from_form_files, from_json, max_bytes
 from app.refusals import Refused
-from app.web.message_input import MAX_BODY_BYTES, BadInput
+from app.config import max_body_bytes
+from app.web.message_input import BadInput
 
 # The endpoints whose requests may carry files.
 TAKES_FILES = {"chat.post_message", "chat.edit_last", "api.chat", "api.chat_stream"}
@@ -19,7 +21,7 @@ TAKES_FILES = {"chat.post_message", "chat.edit_last", "api.chat", "api.chat_stre
 
 def body_limit(config):
     """The largest body a request with files may have."""
-    return config.attachments_per_message * max_bytes(config) * 4 // 3 + MAX_BODY_BYTES
+    return config.attachments_per_message * max_bytes(config) * 4 // 3 + max_body_bytes(config)
 
 
 def allow_attachment_bodies():

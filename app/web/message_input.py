@@ -10,7 +10,7 @@ before anything is saved.
 import json
 
 from app.answers.model_history import ROLES
-from app.config import MAX_BODY_BYTES, MAX_INSTRUCTIONS_CHARS
+from app.config import MAX_INSTRUCTIONS_CHARS
 
 
 class BadInput(Exception):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.storage.engine import session_for
 from app.storage.models import AttachmentFile, Conversation, MessageAttachment
+from app.web.attachment_input import body_limit
 from tests.attachments.files import pdf_with_text, photo
 from tests.conftest import API_KEY, HTMX, api_client
 from tests.page_flow import read_all, subscribe
@@ -110,8 +111,8 @@ def test_too_large_too_many_and_not_allowed_are_refused_with_the_draft_kept(make
 
 
 def test_a_body_larger_than_any_allowed_files_is_refused_before_it_is_read(make_app):
-    client = make_app(attachment_max_mb=0.001, attachments_per_message=1).test_client()
-    refused = send_with_files(client, "hi", [("big.txt", b"x" * 2_200_000)])
+    app = make_app(attachment_max_mb=0.001, attachments_per_message=1)
+    refused = send_with_files(app.test_client(), "hi", [("big.txt", b"x" * (body_limit(app.config["CHAT"]) + 1024))])
     assert refused.status_code == 413
     assert "too much to send at once" in refused.get_data(as_text=True)
 
