@@ -63,9 +63,11 @@ def model_name_of(label):
 
 
 def format_usd(cost):
-    """$0.00042, $0.0123, $1.25: enough digits to see a cheap answer's cost."""
-    if cost >= 1:
-        return f"${cost:,.2f}"
-    if cost >= 0.01:
-        return f"${cost:.3f}"
-    return f"${cost:.6f}".rstrip("0").rstrip(".") if cost > 0 else "$0"
+    """In cents, as a person reads a price: "$0.03", "$1,250.00"; a cheaper
+    one is "< $0.01" (an estimate to a millionth of a dollar says more than
+    is known, and nobody pays it)."""
+    if cost <= 0:
+        return "$0"
+    if cost < 0.01:
+        return "< $0.01"
+    return f"${cost:,.2f}"

@@ -81,6 +81,7 @@ _REAP_ANSWER = f"""
     RETURNING id"""
 _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
+    answer_seconds = :answer_seconds,
     finish_reason = :finish_reason, block_category = :block_category,
     input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
     thoughts = :thoughts, grounding = :grounding, left_out = :left_out, stored_bytes = :stored_bytes"""
@@ -252,7 +253,7 @@ def owned_answer_conversation(connection, owner_id, answer_id):
 # What a finished answer's bubble shows (templates/_message.html).
 _SHOWN_COLUMNS = (
     "id", "conversation_id", "role", "content", "outcome", "error", "model", "first_piece_seconds",
-    "pieces_per_second", "rendered", "finish_reason", "block_category", "input_tokens", "output_tokens",
+    "pieces_per_second", "answer_seconds", "rendered", "finish_reason", "block_category", "input_tokens", "output_tokens",
     "reasoning_tokens", "request_id", "thoughts", "grounding", "search", "left_out",
 )
 _SHOWN_MESSAGE = f"SELECT {', '.join(_SHOWN_COLUMNS)} FROM messages WHERE id = :answer_id"
@@ -428,6 +429,7 @@ def finished_columns(finished):
         "error": finished.error,
         "first_piece_seconds": finished.first_piece_seconds,
         "pieces_per_second": finished.pieces_per_second,
+        "answer_seconds": round(finished.seconds, 3) if finished.seconds else None,
         "finish_reason": finished.finish_reason,
         "block_category": finished.category,
         "input_tokens": usage.input_tokens if usage else None,

@@ -263,14 +263,14 @@ def test_each_answer_and_the_conversation_show_an_estimated_cost(gemini_app, sta
     client = gemini_app().test_client()
     conversation_id, _answer_id, final = send(client, "hi")
     # Flash: 1M in at $0.30, 200K out (thinking is billed as output) at $2.50/M.
-    assert "≈ $0.800 estimate" in final
+    assert "cost $0.80 (estimate)" in final
     send(client, "again", conversation_id=conversation_id)
     page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
-    assert "this conversation ≈ $1.60 (estimate)" in page
+    assert "this conversation: $1.60 (estimate)" in page
 
 
 def test_an_operator_sets_prices_of_their_own(gemini_app, standin):
     standin.respond(pieces=["ok"], usage=(1_000_000, 1_000_000, 0))
     prices = (("gemini-2.5-flash", {"input": 1.0, "output": 2.0}),)
     _c, _a, final = send(gemini_app(prices=prices).test_client(), "hi")
-    assert "≈ $3.00 estimate" in final
+    assert "cost $3.00 (estimate)" in final

@@ -68,7 +68,7 @@ def test_prices_count_thinking_as_output_long_prompts_and_search():
     assert table.estimate("gemini-2.5-pro", Usage(300_000, 0, 0)) == pytest.approx(0.75), "over 200K: $2.50/M"
     assert table.estimate("gemini-2.5-flash", Usage(0, 0), grounded=True) == pytest.approx(0.035)
     assert table.estimate("gemma", Usage(1, 1)) is None and table.estimate("gemini-2.5-pro", None) is None
-    assert [format_usd(c) for c in (0, 0.000042, 0.0123, 1.5)] == ["$0", "$0.000042", "$0.012", "$1.50"]
+    assert [format_usd(c) for c in (0, 0.000042, 0.0123, 1.5, 1234.5)] == ["$0", "< $0.01", "$0.01", "$1.50", "$1,234.50"]
 
 
 def test_markers_land_after_the_supported_bytes_and_the_models_own_characters_stay_text():

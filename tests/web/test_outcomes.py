@@ -38,7 +38,7 @@ def test_a_blocked_answer_says_so_with_its_category_in_words(make_app):
 def test_a_complete_answer_shows_its_usage_with_its_speed(make_app):
     _client, _model, _id, final = ends_with(make_app, "STOP", usage=USAGE)
     assert "outcome-complete" in final and ">Regenerate</button>" in final
-    assert "first token" in final and "412 in · 1,038 out (620 thinking)" in final
+    assert "first words after" in final and "412 in · 1,038 out (620 thinking)" in final
 
 
 def test_a_blocked_exchange_is_not_sent_to_the_model_again(make_app):
