@@ -4,9 +4,11 @@ The default is Qwen2.5-Coder-1.5B-Instruct (app/providers/local_weights.py:
 its weights from the package registry, checked against a pinned SHA-256);
 CHAT_LOCAL_MODEL names another. A model with a chat template in its GGUF is
 sent the conversation through it (`create_chat_completion`), its
-instructions as the system message, the oldest turns left out to fit its
-context window; a base model without one (Gemma 3 270M, the small model the
-tests use) gets a plain transcript.
+instructions as the system message; a base model without one (Gemma 3 270M,
+the small model the tests use) gets a plain transcript. Either way the
+oldest turns are left out to fit its context window, and the answer's stream
+says how many (a providers.left_out.LeftOut before its first piece), so the
+person is told.
 
 Answers take turns at the model (app/providers/turns.py: a wait that never
 blocks a gevent worker's hub), and llama.cpp generates on a native thread of
@@ -19,6 +21,7 @@ import logging
 from app.config import ConfigError
 from app.offload import iterate_on_a_thread_of_its_own, run_off_the_hub
 from app.providers.ending import Ending
+from app.providers.left_out import LeftOut
 from app.providers.text_stream import TextStreamingChatModel
 from app.providers.turns import turns_for
 from app.providers.waiting import Waiting
@@ -152,10 +155,14 @@ class LocalAnswer:
         # On the native thread: counting tokens costs CPU too. Closing
         # `parts` (the reader went away, or Stop) ends llama.cpp's
         # generation after its current token, on its own thread.
-        parts = iterate_on_a_thread_of_its_own(lambda: start_completion(llm, self._model, self._messages, self._stop))
+        left_out = []  # how many turns fitting the context left out, once it is known
+        parts = iterate_on_a_thread_of_its_own(
+            lambda: start_completion(llm, self._model, self._messages, self._stop, on_left_out=left_out.append))
         try:
             started, finish_reason = False, None
             for part in parts:
+                if left_out:  # counted before llama.cpp's first piece
+                    yield LeftOut(messages=left_out.pop())
                 choice = part["choices"][0]
                 text = piece_text(choice)
                 finish_reason = choice.get("finish_reason") or finish_reason
@@ -164,6 +171,8 @@ class LocalAnswer:
                     started = bool(text)
                 if text:
                     yield text
+            if left_out:
+                yield LeftOut(messages=left_out.pop())
             # llama.cpp says "length" when it hit max_tokens: the answer
             # is cut off, and the person should know.
             yield Ending("MAX_TOKENS" if finish_reason == "length" else "STOP")
@@ -171,16 +180,29 @@ class LocalAnswer:
             parts.close()
 
 
-def start_completion(llm, model, messages, stop=None, **extra):
+def start_completion(llm, model, messages, stop=None, on_left_out=None, **extra):
     """llama.cpp's streamed answer to LangChain `messages`, asked for as
     every answer is (bench/local_model.py and bench/everyday_prompts.py
-    call this too, so they measure what the app sends; `extra`: a seed)."""
+    call this too, so they measure what the app sends; `extra`: a seed).
+    `on_left_out(n)` hears how many of the oldest turns did not fit the
+    context window, if any did not."""
     sampling = dict(max_tokens=model.max_tokens, temperature=model.temperature, top_p=model.top_p,
                     top_k=model.top_k, repeat_penalty=model.repeat_penalty, stream=True, **extra)
     if llm.metadata.get("tokenizer.chat_template"):  # the model's own template, and its own end-of-turn token
-        chat = fit_context(llm, chat_messages(messages), model.max_tokens)
+        whole = chat_messages(messages)
+        chat = fit_context(llm, whole, model.max_tokens)
+        _say_left_out(len(whole) - len(chat), on_left_out)
         return llm.create_chat_completion(chat, stop=list(stop or []) or None, **sampling)
-    return llm.create_completion(format_prompt(messages), stop=STOP + list(stop or []), **sampling)
+    kept = fit_transcript(llm, messages, model.max_tokens)
+    _say_left_out(len(messages) - len(kept), on_left_out)
+    return llm.create_completion(format_prompt(kept), stop=STOP + list(stop or []), **sampling)
+
+
+def _say_left_out(turns, on_left_out):
+    if turns:
+        log.info("local model: the %d oldest turns of the conversation left out to fit its context window", turns)
+        if on_left_out is not None:
+            on_left_out(turns)
 
 
 def piece_text(choice):
@@ -200,14 +222,14 @@ def chat_messages(messages):
     return [{"role": ROLES[m.type], "content": m.text} for m in messages if m.type in ROLES]
 
 
-def fit_context(llm, messages, max_tokens):
-    """`messages` less their oldest turns, until they and an answer of
-    `max_tokens` fit the context window. The system message and the newest
-    turn are always kept."""
+def fit_context(llm, messages, max_tokens, reserved_tokens=0):
+    """`messages` less their oldest turns, until they, `reserved_tokens` and
+    an answer of `max_tokens` fit the context window. The system message and
+    the newest turn are always kept."""
     def size(message):
         return len(llm.tokenize(message["content"].encode(), add_bos=False, special=False)) + TEMPLATE_TOKENS_PER_MESSAGE
 
-    budget = llm.n_ctx() - max_tokens
+    budget = llm.n_ctx() - max_tokens - reserved_tokens
     system = [m for m in messages if m["role"] == "system"]
     turns = [m for m in messages if m["role"] != "system"]
     used = sum(size(m) for m in system) + size(turns[-1])
@@ -217,10 +239,19 @@ def fit_context(llm, messages, max_tokens):
         if used > budget:
             break
         kept.append(message)
-    left_out = len(turns) - len(kept)
-    if left_out:
-        log.info("local model: the %d oldest turns of the conversation left out to fit its context window", left_out)
     return system + list(reversed(kept))
+
+
+def fit_transcript(llm, messages, max_tokens):
+    """LangChain `messages` less their oldest turns, until their transcript
+    (format_prompt) and an answer of `max_tokens` fit the context window: a
+    prompt longer than the window is refused by llama.cpp. Each turn's
+    "User: " and line end are within TEMPLATE_TOKENS_PER_MESSAGE."""
+    preamble = len(llm.tokenize(f"{PREAMBLE}Assistant:".encode(), add_bos=True, special=False))
+    kept = len(fit_context(llm, chat_messages(messages), max_tokens, reserved_tokens=preamble))
+    system = [m for m in messages if m.type == "system"]
+    turns = [m for m in messages if m.type != "system"]
+    return system + turns[len(system) + len(turns) - kept:]
 
 
 def model_file(config):
