@@ -12,6 +12,16 @@
 // come, reuses what did not change (a growing code block only gets its new
 // text), and shows a tail longer than PLAIN_BEYOND as the plain text it is.
 //
+// Its promise, held to the CommonMark specification's examples and to
+// answers in Gemini's shape by tests/end_to_end/test_browser_streaming_tail_corpus.py:
+// once a line is written, the tail shows either what the server's rendering
+// of the block will show (the same text, blocks and emphasis) or the block
+// as plain text, never something else. What this reader does not read as
+// markdown-it does (formulas, entity references, link definitions, images,
+// autolinks, unusual link addresses, tabs in indentation, lazy continuation
+// lines, loose lists) makes the tail plain until the server renders it. Only
+// the line being written is read ahead: an opened ** shows as bold already.
+//
 // Model text is never parsed as HTML: every node is made with createElement
 // and createTextNode, and a link keeps its address only if it is http(s),
 // mailto or relative, as the server's sanitiser does. When the answer ends the
@@ -20,7 +30,7 @@
   "use strict";
 
   var PLAIN_BEYOND = 100000; // characters of tail shown as plain text instead
-  var INLINE_BUDGET = 20000; // characters parsed for emphasis and links per render
+  var INLINE_BUDGET = 20000; // characters parsed for emphasis and links per render; beyond, plain
   var LOOKBACK = 100; // delimiters an emphasis closer looks back over
   var RAW = ".message.outcome-streaming > .text[id$='-text']";
   var tails = new WeakMap(); // raw element -> {view, source, blocks}
@@ -77,8 +87,16 @@
       (item && !item.empty && (!item.ordered || item.start === 1)) || (!inTable && tableAt(lines, i, partialLast) !== null);
   }
 
+  // What this reader does not read as markdown-it does. A block holding one
+  // is shown as the plain text it is (notes.plain) until the server renders it.
+  var LEADING_TAB = /^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t/; // tabs stop at 4 columns; not counted here
+  // "[label]: url" defines a link and is not shown (its label may go on to the next line).
+  var DEFINITION = /^ {0,3}\[(?:(?:[^\]\\]|\\.)*\]:|[^\]]*$)/;
+  var INFO_ESCAPED = /[\\&]/; // backslash escapes and entities in a fence's language
+
   // Blocks of `lines`; `partialLast`: their last line is the one being written.
-  function parseBlocks(lines, partialLast) {
+  // `notes.plain` is set when the lines hold what the final rendering shows otherwise.
+  function parseBlocks(lines, partialLast, notes) {
     var blocks = [], para = null, i = 0;
     function push(block, from, to) {
       block.from = from; block.to = to;
@@ -89,6 +107,7 @@
       var line = lines[i], writing = partialLast && i === lines.length - 1, m, item, head;
       if (!line.trim()) { para = null; i++; continue; }
       if (writing && UNDECIDED.test(line)) { i++; continue; }
+      if (LEADING_TAB.test(line)) notes.plain = true;
       if (!para && indentOf(line) >= 4) {
         var code = [], start = i;
         while (i < lines.length && (indentOf(lines[i]) >= 4 || !lines[i].trim())) code.push(lines[i++].slice(4));
@@ -105,7 +124,11 @@
           body.push(lines[i].slice(Math.min(indent, indentOf(lines[i]))));
         }
         para = null;
-        push({type: "code", lang: m[3].trim().split(/\s+/)[0], text: body.join("\n") + (closed ? "\n" : "")}, from, i);
+        var lang = m[3].trim().split(/\s+/)[0];
+        if (INFO_ESCAPED.test(lang)) notes.plain = true;
+        // Each line ends with a newline, but the one being written at the end of an open fence.
+        var codeText = partialLast && !closed ? body.join("\n") : body.map(function (l) { return l + "\n"; }).join("");
+        push({type: "code", lang: lang, text: codeText}, from, i);
         continue;
       }
       if ((m = HEADING.exec(line))) {
@@ -123,31 +146,42 @@
         var quoted = [], qfrom = i;
         while (i < lines.length && (m = QUOTE.exec(lines[i]))) { quoted.push(m[1]); i++; }
         para = null;
-        push({type: "quote", children: parseBlocks(quoted, partialLast && i === lines.length)}, qfrom, i);
+        push({type: "quote", children: parseBlocks(quoted, partialLast && i === lines.length, notes)}, qfrom, i);
+        // A line after a quotation that starts no block may continue its paragraph ("lazily").
+        if (i < lines.length && lines[i].trim() && !startsBlock(lines, i, partialLast) &&
+            !(partialLast && i === lines.length - 1 && UNDECIDED.test(lines[i]))) notes.plain = true;
         continue;
       }
       item = listItem(line);
       if (item && !(para && (item.empty || (item.ordered && item.start !== 1)))) {
         var list = push({type: "list", ordered: item.ordered, start: item.start, items: []}, i, i), mark = item.mark;
+        var loose = false;
         while (i < lines.length && (item = listItem(lines[i])) && item.ordered === list.ordered && item.mark === mark &&
                !RULE.test(lines[i])) {
-          var content = [item.content], fenced = FENCE.test(item.content);
+          var content = [item.content], fenced = FENCE.test(item.content), gap = false;
+          // A blank line between an item's blocks or its list's items makes the list loose (a <p> in each item).
+          if (loose) notes.plain = true;
           for (i++; i < lines.length; i++) {
             var next = lines[i];
-            if (!next.trim()) { content.push(""); continue; }
+            if (!next.trim()) { content.push(""); gap = gap || !fenced; continue; }
+            if (item.empty && content.length === 1 && indentOf(next)) notes.plain = true; // text on the item's next line
             if (indentOf(next) >= item.offset) {
+              if (gap) notes.plain = true;
               content.push(next.slice(item.offset));
               if (FENCE.test(next.slice(item.offset))) fenced = !fenced;
               continue;
             }
             // A line that starts no block of its own continues the item's paragraph.
             if (!fenced && content[content.length - 1].trim() && !startsBlock(lines, i, partialLast) && !listItem(next)) {
-              content.push(next.trim());
+              var lazy = next.trim();
+              if (UNDECIDED.test(lazy) || startsBlock([lazy], 0, false) || listItem(lazy)) notes.plain = true;
+              content.push(lazy);
               continue;
             }
             break;
           }
-          list.items.push(parseBlocks(content, partialLast && i === lines.length));
+          loose = gap;
+          list.items.push(parseBlocks(content, partialLast && i === lines.length, notes));
         }
         list.to = i;
         para = null;
@@ -167,6 +201,7 @@
         para.to = ++i;
         continue;
       }
+      if (DEFINITION.test(line)) notes.plain = true;
       para = push({type: "paragraph", text: line.replace(/^[ \t]+/, "")}, i, ++i);
     }
     return blocks;
@@ -178,16 +213,34 @@
   var ESCAPABLE = /[!-\/:-@\[-`{-~]/;
   var LINK = /\[((?:[^\[\]\\\n]|\\.){0,500})\]\([ \t\n]*(<[^<>\n]*>|[^\s()<>]*)(?:[ \t\n]+(?:"[^"\n]*"|'[^'\n]*'))?[ \t\n]*\)/y;
   var SCHEME = /^([a-z][a-z0-9+.\-]*):/i;
+  // Read by markdown-it and not here: the text that holds one is shown plain
+  // (context.unsure). Formulas become MathML (app/rendering/math.py), entity
+  // references characters, autolinks links; an image is dropped by the
+  // sanitiser. (Code spans are blanked out first, roughly: their text is code.)
+  var FORMULA = /\$\$|\\\(|\\\[|\$[^\s$](?:[^$]*?[^\s\\$])?\$(?!\d)/;
+  var ENTITY = /&(?:#\d{1,7}|#[xX][\da-fA-F]{1,6}|[A-Za-z][A-Za-z\d]{1,31});/;
+  var AUTOLINK = /<[A-Za-z][A-Za-z\d+.\-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+\/=?^`{|}~\-]+@[A-Za-z\d][\w.\-]*>/;
+  var CODE_SPANS = /(^|[^`])(`+)(?!`)([\s\S]*?[^`])\2(?!`)/g; // a run of backticks closed by one as long
+  // An address markdown-it keeps as written (anything else it percent-encodes or unescapes).
+  var PLAIN_ADDRESS = /^(?:[\w\-.~:\/?#@!$&'()*+,;=]|%[\da-fA-F]{2})*$/;
 
   function isSpace(ch) { return /\s/.test(ch); }
 
   // `text` as inline items; `atEnd`: the text ends where the answer does so
   // far, and what it opened is shown as if closed (see optimistic).
   function parseInline(text, context, atEnd) {
-    if (text.length > context.budget) return [{t: "text", v: text}];
+    if (text.length > context.budget) {
+      context.unsure = true;
+      return [{t: "text", v: text}];
+    }
     context.budget -= text.length;
+    var outsideCode = text.replace(CODE_SPANS, "$1 ");
+    if (FORMULA.test(outsideCode) || ENTITY.test(outsideCode) || AUTOLINK.test(text)) context.unsure = true;
     if (atEnd) text = text.replace(/(^|[^\\])[*_~`]+$/, "$1"); // the start of a marker: wait for the next piece
     var items = [], buffer = "", i = 0, lastLine = text.lastIndexOf("\n") + 1, ticks = backtickRuns(text);
+    // A "](" that is no link here may be one there (nested brackets or
+    // parentheses, escapes, a title in parentheses): unless its line is being written.
+    var linksEnd = atEnd ? lastLine : text.length;
     function flush() { if (buffer) { items.push({t: "text", v: buffer}); buffer = ""; } }
     while (i < text.length) {
       var ch = text[i], m;
@@ -219,9 +272,13 @@
         i += n;
       } else if (ch === "[" && (LINK.lastIndex = i, m = LINK.exec(text))) {
         flush();
-        items.push({t: "link", href: m[2].replace(/^<|>$/g, ""), kids: parseInline(m[1], context, false)});
+        var href = m[2].replace(/^<|>$/g, "");
+        // An image (dropped by the sanitiser), a code span across the "]", an address markdown-it rewrites.
+        if (text[i - 1] === "!" || (m[1].split("`").length - 1) % 2 || !PLAIN_ADDRESS.test(href)) context.unsure = true;
+        items.push({t: "link", href: href, kids: parseInline(m[1], context, false)});
         i += m[0].length;
       } else {
+        if (ch === "]" && text[i + 1] === "(" && i < linksEnd) context.unsure = true;
         buffer += ch;
         i++;
       }
@@ -436,15 +493,16 @@
     var source = raw.textContent;
     if (source === state.source && state.view.isConnected) return;
     state.source = source;
-    var plain = source.length > PLAIN_BEYOND;
-    raw.hidden = !plain;
-    state.view.hidden = plain;
-    if (plain) return;
+    if (source.length > PLAIN_BEYOND) return showPlain(raw, state, true);
 
     var lines = source.replace(/\r\n?/g, "\n").split("\n");
-    var blocks = parseBlocks(lines, true), context = {budget: INLINE_BUDGET}, kept = [];
+    var notes = {plain: false}, blocks = parseBlocks(lines, true, notes), context = {budget: INLINE_BUDGET}, kept = [];
+    // Only a line still being written is read optimistically (an opened
+    // ** as bold, an opened ` as code): once it has ended, the block is
+    // shown as it will be rendered if nothing more comes.
+    var writing = /\S/.test(lines[lines.length - 1]);
     blocks.forEach(function (block, index) {
-      var last = index === blocks.length - 1;
+      var last = writing && index === blocks.length - 1;
       block.key = block.type + (last ? "\u0001" : "\u0002") + lines.slice(block.from, block.to).join("\n");
       var old = state.blocks[index];
       if (old && old.key === block.key) { kept.push(old); return; }
@@ -456,13 +514,23 @@
         kept.push(old);
         return;
       }
+      context.unsure = false;
       block.node = build(block, context, last);
+      block.unsure = context.unsure;
       if (old) state.view.replaceChild(block.node, old.node);
       else state.view.appendChild(block.node);
       kept.push(block);
     });
     state.blocks.slice(blocks.length).forEach(function (old) { old.node.remove(); });
     state.blocks = kept;
+    showPlain(raw, state, notes.plain || kept.some(function (block) { return block.unsure; }));
+  }
+
+  // The tail as the plain text the server sent (the raw element) instead of
+  // formatted: what this reader cannot show as the final rendering will.
+  function showPlain(raw, state, plain) {
+    raw.hidden = !plain;
+    state.view.hidden = plain;
   }
 
   function renderAll() {

@@ -233,3 +233,30 @@ def test_a_burst_of_pieces_costs_one_render_and_a_huge_tail_is_plain_text(bubble
     show_tail(page, "short **again**")
     expect(page.locator(".streaming-tail strong")).to_have_text("again")
     expect(page.locator("#m-1-text")).to_be_hidden()
+
+
+def test_a_block_the_tail_cannot_show_as_the_server_will_is_plain_text_until_it_can(bubble):
+    """A formula is MathML only the server makes (and an entity, a link
+    definition, an image...): the block is shown as the text it is, not
+    formatted around dollar signs the final answer will not show."""
+    page, _errors = bubble
+    raw, view = page.locator("#m-1-text"), page.locator(".streaming-tail")
+    show_tail(page, "The area is $\\pi r^2$, **not** more.\n")
+    expect(raw).to_be_visible()
+    expect(view).to_be_hidden()
+    assert raw.text_content() == "The area is $\\pi r^2$, **not** more.\n"
+    show_tail(page, "The next block, **bold** again.\n")
+    expect(view.locator("p strong")).to_have_text("bold")
+    expect(raw).to_be_hidden()
+
+
+def test_only_the_line_being_written_is_read_ahead(bubble):
+    """While a line is written, an opened ** shows as bold (its closing
+    marker is most likely on its way); once the line has ended without one,
+    the block shows the ** as the server's rendering will."""
+    page, _errors = bubble
+    show_tail(page, "An opened **bold")
+    expect(page.locator(".streaming-tail p strong")).to_have_text("bold")
+    show_tail(page, "An opened **bold\n")
+    expect(page.locator(".streaming-tail p")).to_have_text("An opened **bold")
+    expect(page.locator(".streaming-tail strong")).to_have_count(0)
