@@ -23,5 +23,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("answer_seconds")
+    # Not batch mode: on SQLite it rebuilds `messages`, which drops the search
+    # triggers 0013 made on it (and 0013's own downgrade then fails). SQLite
+    # has dropped columns in place since 3.35.
+    op.execute("ALTER TABLE messages DROP COLUMN answer_seconds")
