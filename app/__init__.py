@@ -29,6 +29,7 @@ from app.web.costs import answer_cost, conversation_cost
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
 from app.web.headers import add_security_headers
+from app.web.import_input import allow_import_bodies
 from app.web.rate_limits import RateLimited, build_limiter, count_rate_limited
 from app.web.session_cookie import SchemeAwareSessionInterface
 from app.web.url_ids import RowIdConverter
@@ -91,6 +92,7 @@ def create_app(overrides=None, chat_model=None):
     app.before_request(ProxyHopsCheck())
     # Before anything reads a body: the routes that take files take larger ones.
     app.before_request(allow_attachment_bodies)
+    app.before_request(allow_import_bodies)
     app.register_error_handler(SecurityError, host_not_allowed)
     app.register_error_handler(Refused, refused)
     app.register_error_handler(RateLimited, count_rate_limited)
@@ -104,7 +106,8 @@ def create_app(overrides=None, chat_model=None):
         hops = config.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app.web import api, health, library, page, shared_page, shares
+    # api_import adds POST /api/import to api.bp.
+    from app.web import api, api_import, health, library, page, shared_page, shares  # noqa: F401
     from app.web import attachments as attachment_routes
     from app.web.openai_api import routes as openai_api
 

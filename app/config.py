@@ -66,6 +66,9 @@ class Config:
     # AI's 20 MB inline request, and nginx's client_max_body_size matches.
     attachment_max_mb: float = 5.0
     attachments_per_message: int = 3
+    # The largest export file an import takes, in MB (app/web/import_input.py):
+    # within nginx's client_max_body_size at its default.
+    import_max_mb: float = 20.0
     secret_key: str = ""
     debug: bool = False  # CHAT_DEBUG=1: allows running without SECRET_KEY
     secure_cookies: bool = False  # CHAT_SECURE_COOKIES=1: Secure even on plain HTTP (else whenever HTTPS)
@@ -250,6 +253,7 @@ def load_config(env=None):
         storage_per_person_mb=_megabytes(env, "CHAT_STORAGE_PER_PERSON_MB", 200.0),
         attachment_max_mb=_float(env, "CHAT_ATTACHMENT_MAX_MB", 5.0),
         attachments_per_message=_int(env, "CHAT_ATTACHMENTS_PER_MESSAGE", 3),
+        import_max_mb=_float(env, "CHAT_IMPORT_MAX_MB", 20.0),
         secret_key=env.get("SECRET_KEY", "").strip(),
         debug=_flag(env, "CHAT_DEBUG"),
         secure_cookies=_flag(env, "CHAT_SECURE_COOKIES"),

@@ -6,12 +6,15 @@ written piece by piece, one conversation at a time, so an export of
 thousands of conversations is never held whole in memory.
 """
 
+import base64
 import json
 import re
 from datetime import datetime, timezone
 
 EXPORT_FORMAT = "chat-export"
 EXPORT_VERSION = 1
+# A piece this long (a file's bytes) is written on its own, not joined to its conversation's.
+FLUSH_CHARS = 64 * 1024
 
 ENDINGS = {
     "truncated": "The answer was cut off (it reached its length limit).",
@@ -46,6 +49,20 @@ def _quoted(text):
     return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
 
 
+def _attachment_lines(links):
+    """A question's files, named (the file itself is not in a Markdown export)."""
+    if not links:
+        return []
+    return ["", "**Attached:**", ""] + [
+        f"- {_link_text(link.name)} ({link.mime_type}, {_size(link.size)})" for link in links
+    ]
+
+
+def _size(count):
+    return f"{count:,} bytes" if count < 1000 else f"{count / 1000:,.1f} kB" if count < 1_000_000 \
+        else f"{count / 1_000_000:,.1f} MB"
+
+
 def conversation_markdown(conversation, messages):
     """One conversation as Markdown: each question and answer, an answer's
     thinking as a quote, its sources as links."""
@@ -58,6 +75,7 @@ def conversation_markdown(conversation, messages):
         lines += ["", "---", ""]
         if message.role == "user":
             lines += ["## Question", "", message.content]
+            lines += _attachment_lines(message.attachments)
             continue
         lines += [f"## Answer{f' ({message.model})' if message.model else ''}", ""]
         if message.thoughts:
@@ -77,6 +95,11 @@ def conversation_markdown(conversation, messages):
 
 
 # --- JSON --------------------------------------------------------------------
+
+def attachment_record(link, sha256):
+    """A file as a question carried it, without its bytes."""
+    return {"name": link.name, "mime_type": link.mime_type, "size": link.size, "sha256": sha256}
+
 
 def message_record(message):
     grounding = message.sources
@@ -99,6 +122,8 @@ def message_record(message):
 def conversation_record(conversation, messages):
     return {
         "id": conversation.id,
+        # Where it was first exported from: an import knows it by this.
+        "origin": conversation.imported_from or conversation.id,
         "title": conversation.title,
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
@@ -108,11 +133,41 @@ def conversation_record(conversation, messages):
     }
 
 
-def export_json_pieces(conversations, exported_at):
+def _message_pieces(message, files):
+    """One message, its files last; each file's bytes (base64) read and
+    written one at a time when `files` gives them."""
+    record = json.dumps(message_record(message))
+    if not message.attachments:
+        yield record[:-1] + ', "attachments": []}'
+        return
+    yield record[:-1] + ', "attachments": ['
+    for index, link in enumerate(message.attachments):
+        sha256, data = files(link)
+        item = json.dumps(attachment_record(link, sha256))
+        if data is not None:
+            item = item[:-1] + ', "data": "' + base64.b64encode(data).decode("ascii") + '"}'
+        yield ("," if index else "") + item
+    yield "]}"
+
+
+def export_json_pieces(conversations, exported_at, files):
     """The export file, piece by piece: `conversations` yields
-    (conversation, messages), one at a time."""
+    (conversation, messages), one at a time; `files(link)` gives an attached
+    file's (sha256, bytes or None: named only). A conversation is one piece,
+    but for its files' bytes, each a piece of its own."""
     head = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": iso(exported_at)}
     yield json.dumps(head)[:-1] + ', "conversations": ['
     for index, (conversation, messages) in enumerate(conversations):
-        yield ("," if index else "") + "\n" + json.dumps(conversation_record(conversation, messages))
+        record = json.dumps({**conversation_record(conversation, []), "messages": None})
+        pending = [("," if index else "") + "\n" + record[:-len("null}")] + "["]
+        for number, message in enumerate(messages):
+            if number:
+                pending.append(",")
+            for piece in _message_pieces(message, files):
+                if len(piece) > FLUSH_CHARS:
+                    yield "".join(pending)
+                    pending = []
+                pending.append(piece)
+        pending.append("]}")
+        yield "".join(pending)
     yield "\n]}\n"

@@ -7,7 +7,7 @@ on a session of its own: the view's session is gone once the view returns.
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.storage.conversation_pages import conversation_page
 from app.storage.models import Message
@@ -38,3 +38,22 @@ def every_conversation(session_factory, owner_id, batch=BATCH):
         if page.next_after is None:
             return
         after = page.next_after
+
+
+_FILE_NAMED = text("SELECT sha256, NULL FROM attachment_files WHERE id = :id")
+_FILE_WITH_BYTES = text("SELECT sha256, data FROM attachment_files WHERE id = :id")
+
+
+def file_reader(session_factory, with_bytes):
+    """`files(link)` for the export: an attached file's (sha256, bytes), the
+    bytes None when the export names files only; read one file at a time."""
+    statement = _FILE_WITH_BYTES if with_bytes else _FILE_NAMED
+
+    def files(link):
+        with session_factory() as db:
+            found = db.execute(statement, {"id": link.file_id}).first()
+        if found is None:  # its conversation was deleted while the export was written
+            return None, None
+        return found[0], bytes(found[1]) if found[1] is not None else None
+
+    return files

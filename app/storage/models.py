@@ -43,6 +43,9 @@ class Conversation(Base):
     # What its messages keep, in bytes (app/storage/storage_use.py): an
     # owner's total is a SUM over their conversations, read from the index.
     stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Made by an import (app/storage/imports.py): the id it had where it was
+    # first exported, unique per owner, so the same file imported again adds nothing.
+    imported_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
@@ -51,7 +54,10 @@ class Conversation(Base):
     # Its read-only links (app/storage/shares.py): deleting the conversation deletes them.
     shares: Mapped[list["Share"]] = relationship(cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_conversations_owner_id_stored_bytes", "owner_id", "stored_bytes"),)
+    __table_args__ = (
+        Index("ix_conversations_owner_id_stored_bytes", "owner_id", "stored_bytes"),
+        Index("ix_conversations_owner_id_imported_from", "owner_id", "imported_from", unique=True),
+    )
 
 
 class Message(Base):

@@ -16,6 +16,7 @@ from app.auth.people import owner_of, person_signing_in, remove_person
 from app.storage import queries
 from app.storage.engine import session_for
 from app.storage.models import Conversation, Message, Person
+from app.storage.owner_data import delete_owner_content
 
 
 def a_conversation_with_an_answer_being_written(app):
@@ -48,7 +49,7 @@ def wait_until_a_delete_waits_for_a_lock(engine, deadline_seconds=60):
     raise AssertionError("the delete never waited for the answer's lock")
 
 
-@pytest.mark.parametrize("delete", ["remove the person", "delete the conversation"])
+@pytest.mark.parametrize("delete", ["remove the person", "delete the conversation", "delete all their data"])
 def test_a_delete_while_the_answer_is_saved_waits_instead_of_deadlocking(make_app, database_url, delete):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time and no row locks")
@@ -62,6 +63,8 @@ def test_a_delete_while_the_answer_is_saved_waits_instead_of_deadlocking(make_ap
             with session_for(app) as db:
                 if delete == "remove the person":
                     remove_person(db, db.get(Person, person_id))
+                elif delete == "delete all their data":
+                    delete_owner_content(db, owner_of(db.get(Person, person_id)))
                 else:
                     queries.delete_conversation(db, db.get(Conversation, conversation_id))
         except Exception as error:  # noqa: BLE001 - the assertion below shows it

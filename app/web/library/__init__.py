@@ -1,8 +1,11 @@
-"""A person's own conversations as a whole: search them, page through them all, export them.
+"""A person's own conversations as a whole: search them, page through them
+all, export them, import them, delete them all.
 
 One blueprint (`library`), its routes by job: `search` (the sidebar's search
-box), `listing` (the sidebar's "Load more" pages) and `export` (one
-conversation as Markdown, all of them as JSON). Every route reads only the
+box), `listing` (the sidebar's "Load more" pages), `export` (one
+conversation as Markdown, all of them as JSON) and `your_data` (the account
+area's page: the exports, an import, Delete all; its forms need the page's
+CSRF token). Every route reads only the
 owner in the session (gated like the page when sign-in is on:
 app/auth/gate.py); another owner's conversation is as absent as a missing
 one. It must not write SQL (app/storage) or build HTML outside templates and
@@ -17,4 +20,4 @@ bp = Blueprint("library", __name__)
 bp.before_request(ensure_browser_owner)
 
 # The routes register themselves on `bp`.
-from app.web.library import export, listing, search  # noqa: E402,F401
+from app.web.library import export, listing, search, your_data  # noqa: E402,F401

@@ -1,16 +1,17 @@
 """Exports, owner-only and always downloads (Content-Disposition: attachment):
 one conversation as Markdown, and every conversation as one JSON file,
-streamed a batch of conversations at a time."""
+streamed a batch of conversations at a time (and with `?files=include`
+each attached file's bytes, one file at a time)."""
 
 import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response, current_app, session, stream_with_context
+from flask import Response, current_app, request, session, stream_with_context
 
 from app.rendering.conversation_export import conversation_markdown, export_json_pieces
 from app.storage.engine import session_for
-from app.storage.export import every_conversation
+from app.storage.export import every_conversation, file_reader
 from app.storage.models import utcnow
 from app.web.library import bp
 from app.web.page import owned_conversation
@@ -50,9 +51,14 @@ def export_everything():
     # The generator reads with sessions of its own: the view's are gone
     # before the body is sent.
     conversations = every_conversation(lambda: session_for(app), owner_id)
-    pieces = (piece.encode() for piece in export_json_pieces(conversations, utcnow()))
+    # Files are named (sha256 and size) unless asked for: with their bytes,
+    # as base64, an export can be many times larger.
+    with_files = request.args.get("files") == "include"
+    files = file_reader(lambda: session_for(app), with_files)
+    pieces = (piece.encode() for piece in export_json_pieces(conversations, utcnow(), files))
     stamp = utcnow().strftime("%Y-%m-%d")
+    name = f"chat-conversations-{stamp}{'-with-files' if with_files else ''}.json"
     return Response(stream_with_context(pieces), mimetype="application/json", headers={
-        "Content-Disposition": attachment(f"chat-conversations-{stamp}.json"),
+        "Content-Disposition": attachment(name),
         "Cache-Control": "no-store",
     })

@@ -1,6 +1,8 @@
 """Exports: one conversation as Markdown, all of them as one streamed JSON
 file; owner-only, always downloads."""
 
+import base64
+import hashlib
 import json
 
 from app.providers.grounding import Grounding, Source
@@ -72,3 +74,22 @@ def test_export_links_are_on_the_page(client):
     page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
     assert f'href="/c/{conversation_id}/export.md" download' in page
     assert 'href="/export/conversations.json" download' in page
+
+
+def test_exports_name_attached_files_and_carry_their_bytes_only_when_asked(client):
+    from tests.web.library.data_flow import NOTES, some_conversations
+
+    with_file, _ = some_conversations(client)
+    markdown = client.get(f"/c/{with_file}/export.md").get_data(as_text=True)
+    assert "**Attached:**\n\n- notes.txt (text/plain, 39 bytes)" in markdown
+    named = json.loads(client.get("/export/conversations.json").get_data())
+    conversation = next(c for c in named["conversations"] if c["id"] == with_file)
+    question = conversation["messages"][0]
+    assert question["attachments"] == [{"name": "notes.txt", "mime_type": "text/plain", "size": len(NOTES),
+                                        "sha256": hashlib.sha256(NOTES).hexdigest()}]
+    assert conversation["messages"][1]["attachments"] == [] and conversation["origin"] == with_file
+    response = client.get("/export/conversations.json?files=include", buffered=False)
+    assert "-with-files.json" in response.headers["Content-Disposition"]
+    included = json.loads(b"".join(response.response))
+    question = next(c for c in included["conversations"] if c["id"] == with_file)["messages"][0]
+    assert base64.b64decode(question["attachments"][0]["data"]) == NOTES
