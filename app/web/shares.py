@@ -58,8 +58,7 @@ def share_conversation(conversation_id):
         except shares.TooManyLinks:
             return refusal_response(409, TOO_MANY_LINKS)
     # The conversation again, its Share panel open on the new link.
-    url = url_for("chat.show_conversation", conversation_id=conversation_id, shared=share.id)
-    return redirect(f"{url}#share-{share.id}", code=303)
+    return redirect(url_for("chat.show_conversation", conversation_id=conversation_id, shared=share.id), code=303)
 
 
 @bp.post("/shares/<row_id:share_id>/stop")

@@ -1,8 +1,9 @@
 """axe-core in a real headless Chromium against a real gunicorn (fake
 provider): no serious or critical violation on the empty page, a finished
 answer, the same conversation reloaded (its <details> open), every
-highlighting token, and an answer mid-stream; each in light and dark, on a
-desktop and on a phone.
+highlighting token, an answer mid-stream, and the Share panel with the
+shared conversation it links to; each in light and dark, on a desktop and
+on a phone.
 
 axe-core 4.14.1 (MPL-2.0, licence: vendor/axe-LICENSE.txt), vendored as
 vendor/axe.min.js, unchanged, from the npm package:
@@ -208,7 +209,7 @@ def test_finished_conversation_reloaded_with_its_details_open(devices, scheme, d
     # conversations covers the summaries below it.)
     d = devices(scheme, device)
     d.reload_conversation()
-    assert d.page.locator(".conversation-actions details, details.edit").count() == 3, "Rename, Delete and Edit"
+    assert d.page.locator(".conversation-actions details, details.edit").count() == 4, "Rename, Share, Delete and Edit"
     d.page.evaluate("() => document.querySelectorAll('details').forEach((details) => { details.open = true; })")
     d.page.locator(".conversation-actions .danger").wait_for()
     d.page.locator("details.edit textarea").wait_for()
@@ -246,6 +247,22 @@ def test_mid_stream(devices, scheme, device):
     d.page.keyboard.press("Escape")
     d.page.locator(".message.assistant.outcome-stopped").wait_for()
     assert_no_blocking(violations, "mid-stream")
+
+
+@pytest.mark.parametrize("scheme, device", CASES)
+def test_share_panel_and_shared_conversation(devices, scheme, device):
+    # The Share panel as it opens on a new link (its Copy and Stop sharing),
+    # then the link itself: the read-only page anyone with it reads.
+    d = devices(scheme, device)
+    d.reload_conversation()
+    d.page.locator("details.share > summary").click()
+    with d.page.expect_navigation(url=re.compile(r"shared=\d+")):  # the conversation again, styled (load)
+        d.page.get_by_role("button", name=re.compile("Make (a|another) link")).click()
+    link = d.page.locator("details.share[open] input.share-url").first
+    assert_no_blocking(axe(d.page), "with the Share panel open on a link")
+    d.page.goto(link.input_value())  # waits for its load, as expect_navigation does
+    d.page.locator(".shared-conversation .message.assistant pre.highlight .ow").first.wait_for()
+    assert_no_blocking(axe(d.page), "on a shared conversation")
 
 
 # A control's border against the colours on both sides of it: its own

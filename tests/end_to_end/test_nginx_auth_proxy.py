@@ -6,6 +6,7 @@ settings (the header, the secret), and nothing that reaches gunicorn without
 that site can name anyone."""
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,28 @@ def test_programs_use_their_api_key_not_the_proxy(site):
     answered = requests.post(url + "/api/chat", json={"message": "hi"}, timeout=30,
                              headers={"Authorization": f"Bearer {PROGRAM_KEY}"})
     assert answered.status_code == 200 and answered.json()["reply"] == "hi"
+
+
+def test_a_shared_link_opens_for_someone_the_proxy_has_not_signed_in(site):
+    url, seen = site
+    alice, _page = browser_signed_in_as(url, "alice@example.com")
+    sent = alice.post(url + "/messages", data={"message": "Shared plan"}, allow_redirects=False, timeout=30)
+    conversation = sent.headers["Location"].split("#")[0]
+    deadline = time.monotonic() + 30
+    while "outcome-streaming" in alice.get(url + conversation, timeout=30).text:  # a link waits for the answer
+        assert time.monotonic() < deadline, "the answer did not end"
+    shared = alice.post(url + conversation + "/share", allow_redirects=False, timeout=30)
+    assert shared.status_code == 303
+    page = alice.get(url + shared.headers["Location"], timeout=30).text
+    link = re.search(r'class="share-url" value="([^"]+)"', page).group(1)
+    path = "/" + link.split("/", 3)[3]
+    asked_before = len(seen)
+    response = requests.get(url + path, allow_redirects=False, timeout=30)  # no proxy cookie
+    assert response.status_code == 200 and "Shared plan" in response.text
+    assert response.headers["X-Robots-Tag"] == "noindex"
+    assert len(seen) == asked_before  # the proxy was not asked
+    # Everything else still needs the proxy's sign-in.
+    assert requests.get(url + "/shares", allow_redirects=False, timeout=30).status_code == 302
 
 
 def test_the_site_without_a_sign_in_proxy_still_drops_a_clients_person_header(tmp_path):
