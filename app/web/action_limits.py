@@ -1,10 +1,10 @@
-"""How often one owner may take a heavy action on all their data in an hour:
-import an export file, or delete everything.
+"""How often one owner may take a heavy action in an hour: import an export
+file, delete everything, or make a read-only link to a conversation.
 
 Each is a single request doing much work (a whole file read and saved in one
-transaction; every row of a person's deleted), so a script in a stolen
-session or a runaway loop is stopped within the hour, far above what a
-person does by hand. The counts are rows of the rate limits' table
+transaction; every row of a person's deleted) or leaving a way in (a share
+link), so a script in a stolen session or a runaway loop is stopped within
+the hour, far above what a person does by hand. The counts are rows of the rate limits' table
 (app/web/rate_limits.py), so they hold across workers; with every CHAT_RATE_*
 limit at 0 (load tests) they are not counted either.
 """
@@ -32,6 +32,9 @@ class HourlyAction:
 
 IMPORTS = HourlyAction("import", 20, "You imported 20 files in the last hour. Please wait a while before "
                                      "importing another.")
+# Stopping a link is never counted: a person taking one back must not wait.
+SHARE_LINKS = HourlyAction("share", 30, "You made 30 share links in the last hour. Please wait a while before "
+                                        "making another.")
 DELETE_ALL = HourlyAction("delete-all", 10, "You deleted all your data 10 times in the last hour. Please wait "
                                             "a while before doing it again.")
 

@@ -4,7 +4,7 @@ them, stop one.
 Plain forms with the page's CSRF token, answered with a redirect, so they
 work without JavaScript; gated like the page when sign-in is on
 (app/auth/gate.py). Another owner's conversation or link is a 404, as a
-missing one is. Making links is rate-limited (app/web/share_limits.py);
+missing one is. Making links is rate-limited (app/web/action_limits.py);
 stopping one never is. What a link shows is app/web/shared_page.py.
 """
 
@@ -18,7 +18,8 @@ from app.storage import shares
 from app.storage.engine import session_for
 from app.web.identity import ensure_browser_owner
 from app.web.page import owned_conversation
-from app.web.share_limits import admit_share
+from app.web import action_limits
+from app.web.action_limits import admit_action
 
 bp = Blueprint("shares", __name__)
 # Before the CSRF check, which keeps its token in the same session.
@@ -50,7 +51,8 @@ def share_conversation(conversation_id):
     name = shown_name(person) if person is not None and chosen("show_name") else None
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id)
-        admit_share(current_app.extensions["limiter"], session["owner"], request.remote_addr)
+        admit_action(current_app.extensions["limiter"], action_limits.SHARE_LINKS, session["owner"],
+                     request.remote_addr)
         try:
             share = shares.create_share(db, conversation, name, chosen("attachments"))
         except shares.NothingToShare:

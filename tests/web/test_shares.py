@@ -14,7 +14,7 @@ from app.providers.grounding import Grounding, Source
 from app.storage import attachment_store
 from app.storage.engine import session_for
 from app.storage.models import Conversation, Message, Share
-from app.web import share_limits
+from app.web import action_limits
 from tests.attachments.files import has_gps, photo
 from tests.attachments.test_attachment_routes import NOTES, answered, conversation_of, send_with_files
 from tests.auth.test_proxy import VIA_PROXY, as_person, proxy_app  # noqa: F401 - the fixture
@@ -178,7 +178,7 @@ def test_the_owners_actions_need_the_pages_csrf_token(app, client):
 
 
 def test_making_links_is_rate_limited_and_stopping_is_not(make_app, monkeypatch):
-    monkeypatch.setattr(share_limits, "LINKS_PER_HOUR", 2)
+    monkeypatch.setattr(action_limits, "SHARE_LINKS", action_limits.HourlyAction("share", 2, "Two links an hour."))
     app = make_app(rate_messages_per_minute=1000)
     client = app.test_client()
     conversation_id, _ = send(client, "limited")
@@ -186,7 +186,7 @@ def test_making_links_is_rate_limited_and_stopping_is_not(make_app, monkeypatch)
     share(client, conversation_id)
     refused = client.post(f"/c/{conversation_id}/share")
     assert refused.status_code == 429
-    assert "2 share links in the last hour" in refused.get_data(as_text=True)
+    assert "Two links an hour." in refused.get_data(as_text=True)
     assert int(refused.headers["Retry-After"]) > 3000
     assert client.post(f"/shares/{first}/stop").status_code == 303
 
