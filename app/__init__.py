@@ -26,6 +26,7 @@ from app.web.assets import asset_url
 from app.web.attachment_input import allow_attachment_bodies
 from app.web.answer_stats import answer_stats
 from app.web.costs import answer_cost, conversation_cost
+from app.web.greeting import greeting
 from app.web.cross_site import refuse_cross_site_writes
 from app.web.deployment_checks import ProxyHopsCheck, host_not_allowed
 from app.web.headers import add_security_headers
@@ -76,6 +77,7 @@ def create_app(overrides=None, chat_model=None):
     app.add_template_global(split_for_streaming)
     app.add_template_global(answer_cost)
     app.add_template_global(answer_stats)
+    app.add_template_global(greeting)
     app.add_template_global(conversation_cost)
     app.add_template_filter(thoughts_html)
     app.add_template_filter(shown_sources)
