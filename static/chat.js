@@ -1,13 +1,23 @@
-// The page's only script: keyboard sending and stopping, one message at a
-// time, clearing the box once a message is saved, errors that keep the
-// draft, copy buttons, keeping the address bar on the conversation,
-// following the answer as it grows, and saying so while an answer's stream
-// reconnects.
+// The page's script: keyboard sending and stopping (Enter sends with a
+// keyboard, makes a new line on a touch screen), one message at a time, Stop
+// in Send's place while an answer is written, waiting out the rate limit,
+// clearing the box once a message is saved, errors that keep the draft, copy
+// buttons, keeping the address bar on the conversation, following the answer
+// as it grows (and "Jump to the newest" when the person reads above it), and
+// saying so while an answer's stream reconnects. The box itself (drafts kept,
+// growing, the counter) is composer.js.
 (function () {
   "use strict";
 
   function composer() { return document.getElementById("composer"); }
   function composerError(text) { document.getElementById("composer-error").textContent = text; }
+
+  // A phone's keyboard has no Shift+Enter: on a touch screen Enter makes a
+  // new line and the Send button sends; with a mouse Enter sends.
+  var touchScreen = window.matchMedia("(pointer: coarse)");
+  // Whether the newest text is kept in view (below: the person has not
+  // scrolled up to read).
+  var following = true;
 
   // Every htmx request carries the page's CSRF token.
   document.addEventListener("htmx:config:request", function (event) {
@@ -36,7 +46,7 @@
       return;
     }
     var box = event.target;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || touchScreen.matches) return;
     // The edit box sends as the main box does.
     var form = box.id === "message" ? composer() : box.closest && box.closest("details.edit form");
     if (!form || box.tagName !== "TEXTAREA") return;
@@ -47,7 +57,9 @@
   // One message at a time: while one is being sent, and while an answer is
   // being written, Send is off and Enter says why; the draft is kept. (The
   // server also saves a message once however often it is sent: send_key.)
+  // While an answer is written Stop takes Send's place, where the thumb is.
   var sending = null;  // the text on its way
+  var BUSY_NOTE = "An answer is still being written: wait for it, or stop it (Esc). Your message is kept.";
 
   function answerStreaming() {
     return document.querySelector("#transcript .message.outcome-streaming") !== null;
@@ -56,22 +68,71 @@
   function refreshSend() {
     var button = composer() && composer().querySelector("button[type=submit]");
     if (!button) return;
-    var busy = sending !== null || document.getElementById("pending-question") !== null || answerStreaming();
+    var streaming = answerStreaming();
+    var busy = sending !== null || document.getElementById("pending-question") !== null || streaming || waiting();
     button.disabled = busy;
     button.title = busy ? "Wait for the answer to finish, or stop it (Esc)" : "";
+    var stop = document.getElementById("composer-stop");
+    if (stop && stop.hidden === streaming) {
+      // The keyboard stays where it was: on the button that took the other's place.
+      var from = streaming ? button : stop, to = streaming ? stop : button;
+      var focused = document.activeElement === from;
+      stop.hidden = !streaming;
+      button.hidden = streaming;
+      if (focused) to.focus();
+    }
+    var error = document.getElementById("composer-error");
+    if (!streaming && error.textContent === BUSY_NOTE) composerError("");
+    refreshJump();
   }
 
   document.addEventListener("htmx:before:request", function (event) {
     if (event.target !== composer()) return;
-    if (sending !== null || answerStreaming()) {
+    if (sending !== null || answerStreaming() || waiting()) {
       event.preventDefault();
-      if (sending === null) composerError("An answer is still being written: wait for it, or stop it (Esc). Your message is kept.");
+      if (sending === null && !waiting()) composerError(BUSY_NOTE);
       return;
     }
     sending = document.getElementById("message").value;
+    following = true;  // a person who sends wants to see their message and its answer
     showPending(sending);
     refreshSend();
   });
+
+  // Stop in the composer stops the newest answer as its bubble's Stop does.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#composer-stop")) return;
+    var stops = document.querySelectorAll("#transcript .stop-button");
+    if (stops.length) stops[stops.length - 1].click();
+  });
+
+  // Over the rate limit (429 with Retry-After), Send waits, and the page
+  // says when the person can send again, counting down.
+  var sendAfter = 0;  // Date.now() from which sending is allowed again
+  var countdown = null;
+
+  function waiting() { return Date.now() < sendAfter; }
+
+  function waitBeforeSending(seconds) {
+    sendAfter = Date.now() + seconds * 1000;
+    clearInterval(countdown);
+    countdown = setInterval(showWait, 250);
+    showWait();
+  }
+
+  function showWait() {
+    var note = document.getElementById("composer-wait");
+    var left = Math.ceil((sendAfter - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(countdown);
+      note.hidden = true;
+      note.textContent = "";
+    } else {
+      note.hidden = false;
+      note.textContent = "You can send again in " + left + " s.";
+    }
+    refreshSend();
+  }
 
   // The question shows at once, marked as being sent, until the server's
   // bubbles take its place (or the send fails and the draft is still there).
@@ -157,6 +218,9 @@
     var status = event.detail.ctx.response.status;
     var source = event.target;
     sent(event, status < 400, status < 400 && status !== 204);
+    if (status === 429 && source === composer()) {
+      waitBeforeSending(parseInt(event.detail.ctx.response.headers.get("Retry-After"), 10) || 30);
+    }
     if (status === 429 && isSubscription(source)) {
       // Too many windows are following answers (app/web/event_stream_limits.py):
       // this one waits its turn instead of showing the refusal in the bubble.
@@ -226,8 +290,14 @@
   // Copy buttons and Enter to send need this script: without it the CSS
   // keeps the buttons hidden, and the box promises nothing.
   document.documentElement.classList.add("js");
-  var box = document.getElementById("message");
-  if (box) box.placeholder = "Ask anything (Enter to send, Shift+Enter for a new line)";
+  // The box says what the keys do on the device at hand.
+  function refreshPlaceholder() {
+    var box = document.getElementById("message");
+    if (box) box.placeholder = touchScreen.matches ? "Ask anything (Enter for a new line, Send to send)"
+      : "Ask anything (Enter to send, Shift+Enter for a new line)";
+  }
+  refreshPlaceholder();
+  touchScreen.addEventListener("change", refreshPlaceholder);
 
   // The tab says which conversation this is, also once a new one has its title.
   function refreshTitle() {
@@ -269,13 +339,30 @@
   // A conversation opens at its newest exchange.
   if (!location.hash) window.scrollTo(0, document.body.scrollHeight);
 
-  // Keep the newest text in view unless the person scrolled up to read.
-  var following = true;
+  // Keep the newest text in view unless the person scrolled up to read:
+  // then the reading position stays, and "Jump to the newest" takes them
+  // down when they want (streaming_tail.js follows the same rule).
   window.addEventListener("scroll", function () {
     following = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+    refreshJump();
   }, { passive: true });
 
   function followAnswer() {
     if (following) window.scrollTo(0, document.body.scrollHeight);
   }
+
+  function refreshJump() {
+    var jump = document.getElementById("jump-to-newest");
+    if (jump) jump.hidden = following || !answerStreaming();
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#jump-to-newest")) return;
+    following = true;
+    followAnswer();
+    refreshJump();
+    // From the keyboard (no pointer: detail 0), the keyboard goes to the box
+    // rather than to the page's start with the button gone.
+    if (event.detail === 0) document.getElementById("message").focus();
+  });
 })();

@@ -114,6 +114,7 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
     page = render_template(
         "chat.html", conversation=conversation, messages=messages, conversations=conversations, more_after=more_after,
         last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft, whole_page=True,
+        max_message_chars=current_app.config["CHAT"].max_message_chars,
     )
     return page, status
 

@@ -84,8 +84,13 @@ def answer_lengths_while_streaming(page, timeout=15):
 
 
 def send(page, text):
+    """Sends `text` as a person does on the page's device: Enter with a
+    keyboard; on a touch screen, where Enter makes a new line, a tap on Send."""
     page.fill("#message", text)
-    page.keyboard.press("Enter")
+    if page.evaluate("matchMedia('(pointer: coarse)').matches"):
+        page.get_by_role("button", name="Send", exact=True).tap()
+    else:
+        page.keyboard.press("Enter")
 
 
 def gemini_env(standin, **settings):

@@ -165,7 +165,7 @@ def test_a_second_tab_follows_the_same_answer_and_can_stop_it(context, server):
     second = open_page(context, first.page.url)
     second.page.wait_for_selector(".message.assistant.outcome-streaming")
     wait_for_text(second.page, 60)
-    second.page.get_by_role("button", name="Stop").click()
+    second.page.get_by_role("button", name="Stop", exact=True).click()
     for tab in (first, second):
         last_answer(tab.page).locator(".notice").wait_for(timeout=5000)
         assert "Stopped." in last_answer(tab.page).inner_text()

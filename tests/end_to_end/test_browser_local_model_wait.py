@@ -47,7 +47,7 @@ def test_queued_answers_say_they_wait_and_stop_works_while_waiting(browser, serv
         third.page.locator(".message.assistant .stream-status", has_text="Waiting: 2 answers ahead").wait_for(
             timeout=60_000)
 
-        third.page.get_by_role("button", name="Stop").click()
+        third.page.get_by_role("button", name="Stop", exact=True).click()
         third.page.locator(".message.assistant.outcome-stopped").wait_for(timeout=30_000)
         assert second.page.locator(".message.assistant.outcome-streaming").count() == 1  # still in line or answering
 
