@@ -1,15 +1,27 @@
-"""The local model's speed through the app against llama.cpp alone, same prompt.
+"""The local model's speed through the app against llama.cpp alone, same request.
 
-    .venv/bin/python bench/local_model.py [--runs 5] [--max-tokens 128]
+    .venv/bin/python bench/local_model.py [--runs 3] [--max-tokens N]
 
-Through the app: POST /api/chat/stream under a real gunicorn (one worker,
-the project's gunicorn.conf.py), time to first byte and pieces per second
-after it (each piece is one llama.cpp token). Alone: llama-cpp-python's
-create_completion(stream=True) on the prompt the app builds, in this process.
-Prints medians over the runs.
+The model is the app's: its default, or the one CHAT_LOCAL_MODEL names (and
+CHAT_LOCAL_THREADS, CHAT_LOCAL_MAX_TOKENS as the app reads them;
+--max-tokens overrides the last for both sides).
+
+Alone: in this process, the model loaded as the app loads it
+(load_llama) and asked exactly as the app asks it (start_completion:
+create_chat_completion(stream=True) on the same messages, with the app's
+sampling and max tokens). Through the app: POST /api/chat/stream to a real
+gunicorn (one worker, the project's gunicorn.conf.py). Both: time from the
+request to the first text, and tokens per second after it (the answer's
+tokens, counted with the model's tokenizer, over the time from its first
+text to its last). One unmeasured answer on each side first loads the model.
+Prints medians over the runs and the ratio of the speeds.
+
+On 2 cores with the default (Qwen2.5-Coder-1.5B, answers of ~150 tokens) a
+run with the defaults takes about 3 minutes on a quiet machine.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -21,62 +33,79 @@ from servers import gunicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.answers.model_history import to_chat_messages  # noqa: E402
+from app.config import load_config  # noqa: E402
+from app.providers.local import build_local_model, load_llama, piece_text, start_completion  # noqa: E402
+
 QUESTION = "Explain in a few sentences how a bicycle stays upright."
 
 
-def rate(first, last, count):
-    return (count - 1) / (last - first) if count > 1 and last > first else float("nan")
+def timing(started, arrivals, text, llm):
+    """(first text in s, tokens/s after it, tokens) of one answer."""
+    tokens = len(llm.tokenize(text.encode(), add_bos=False, special=False))
+    first, last = arrivals[0], arrivals[-1]
+    speed = (tokens - 1) / (last - first) if tokens > 1 and last > first else float("nan")
+    return first - started, speed, tokens
 
 
-def through_app(base, max_tokens):
+def through_app(base, llm):
     started = time.perf_counter()
-    arrivals = []
-    with requests.post(f"{base}/api/chat/stream", json={"message": QUESTION}, stream=True, timeout=300) as r:
-        for _ in r.iter_content(chunk_size=None):
-            arrivals.append(time.perf_counter())
-    return arrivals[0] - started, rate(arrivals[0], arrivals[-1], len(arrivals)), len(arrivals)
+    arrivals, body = [], b""
+    with requests.post(f"{base}/api/chat/stream", json={"message": QUESTION}, stream=True, timeout=600) as r:
+        r.raise_for_status()
+        for chunk in r.iter_content(chunk_size=None):
+            if chunk:
+                arrivals.append(time.perf_counter())
+                body += chunk
+    return timing(started, arrivals, body.decode(), llm)
 
 
-def llama_alone(max_tokens):
-    from langchain_core.messages import HumanMessage
-
-    from app.config import load_config
-    from app.providers.local import STOP, format_prompt, load_llama, model_file
-
-    llm = load_llama(model_file(load_config({"CHAT_PROVIDER": "local", "CHAT_DEBUG": "1"})), 0)
+def alone(llm, model):
     started = time.perf_counter()
-    arrivals = []
-    for part in llm.create_completion(
-        format_prompt([HumanMessage(QUESTION)]), max_tokens=max_tokens, stop=STOP,
-        temperature=0.7, top_p=0.95, repeat_penalty=1.1, stream=True,
-    ):
-        if part["choices"][0]["text"]:
+    arrivals, text = [], ""
+    for part in start_completion(llm, model, to_chat_messages([("user", QUESTION)])):
+        piece = piece_text(part["choices"][0])
+        if piece:
             arrivals.append(time.perf_counter())
-    return arrivals[0] - started, rate(arrivals[0], arrivals[-1], len(arrivals)), len(arrivals)
+            text += piece
+    return timing(started, arrivals, text, llm)
 
 
 def report(name, results):
     ttft = statistics.median(r[0] for r in results) * 1000
     speed = statistics.median(r[1] for r in results)
     tokens = statistics.median(r[2] for r in results)
-    print(f"  {name:<16} first token {ttft:7.1f} ms   {speed:5.1f} tokens/s   ({tokens:.0f} tokens)")
+    print(f"  {name:<16} first text {ttft:7.0f} ms   {speed:5.1f} tokens/s   (median answer {tokens:.0f} tokens)")
     return speed
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, help="the answers' limit (default: the app's, CHAT_LOCAL_MAX_TOKENS)")
     args = parser.parse_args()
-    env = {"CHAT_PROVIDER": "local", "CHAT_LOCAL_MAX_TOKENS": str(args.max_tokens), "GUNICORN_ACCESS_LOG": "/dev/null"}
-    with tempfile.TemporaryDirectory() as tmp, gunicorn(Path(tmp), env) as (base, _log, _process):
-        through_app(base, args.max_tokens)  # warm up
-        app_results = [through_app(base, args.max_tokens) for _ in range(args.runs)]
-    llama_alone(args.max_tokens)
-    alone_results = [llama_alone(args.max_tokens) for _ in range(args.runs)]
-    print(f"Gemma 3 270M Q4_K_M, medians of {args.runs} runs, prompt: {QUESTION!r}")
-    app_speed = report("through the app", app_results)
+    env = {"CHAT_PROVIDER": "local", "CHAT_DEBUG": "1",
+           **{k: v for k, v in os.environ.items() if k.startswith("CHAT_LOCAL_")}}
+    if args.max_tokens:
+        env["CHAT_LOCAL_MAX_TOKENS"] = str(args.max_tokens)
+    model = build_local_model(load_config(env))  # the app's model file, threads, sampling and max tokens
+
+    # Alone first, in this process; its model (loaded as the app loads it)
+    # also counts the app's tokens.
+    llm = load_llama(model.model_path, model.threads)
+    alone(llm, model)  # warm up
+    alone_results = [alone(llm, model) for _ in range(args.runs)]
+    with tempfile.TemporaryDirectory() as tmp, gunicorn(Path(tmp), {**env, "GUNICORN_ACCESS_LOG": "/dev/null"}) as (
+        base, _log, _process,
+    ):
+        through_app(base, llm)  # warm up: the worker loads the model
+        app_results = [through_app(base, llm) for _ in range(args.runs)]
+
+    name = llm.metadata.get("general.name", Path(model.model_path).name)
+    print(f"{name}, {llm.n_threads} thread(s), max {model.max_tokens} tokens, "
+          f"medians of {args.runs} runs, question: {QUESTION!r}")
     alone_speed = report("llama.cpp alone", alone_results)
+    app_speed = report("through the app", app_results)
     print(f"  the app delivers {100 * app_speed / alone_speed:.0f}% of llama.cpp's tokens per second")
 
 
