@@ -11,10 +11,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.storage.models import (
-    AttachmentFile, BilledCall, Conversation, Message, MessageAttachment, Person, Share, SignIn, utcnow,
-)
-from app.storage.queries import lock_conversations
+from app.storage.models import AttachmentFile, BilledCall, Conversation, Person, SignIn, utcnow
+from app.storage.owner_data import delete_owner_content
 
 OWNER_PREFIX = "person:"
 API_KEY_OWNER_PREFIX = "key:"  # app/web/identity.py's owners of API keys
@@ -130,20 +128,11 @@ def usage(db):
 
 
 def remove_person(db, person):
-    """Delete `person`, their conversations (with every message) and their
-    sign-ins, which ends every session they have at once. Returns how many
-    conversations went."""
-    owner = owner_of(person)
-    lock_conversations(db, Conversation.owner_id == owner)  # before their messages: see there
-    conversations = select(Conversation.id).where(Conversation.owner_id == owner)
-    # Explicit deletes, not the foreign keys' ON DELETE: SQLite enforces
-    # those only on connections that turned them on.
-    messages = select(Message.id).where(Message.conversation_id.in_(conversations))
-    db.execute(delete(MessageAttachment).where(MessageAttachment.message_id.in_(messages)))
-    db.execute(delete(AttachmentFile).where(AttachmentFile.owner_id == owner))
-    db.execute(delete(Message).where(Message.conversation_id.in_(conversations)))
-    db.execute(delete(Share).where(Share.conversation_id.in_(conversations)))  # their links are 404s from now on
-    removed = db.execute(delete(Conversation).where(Conversation.owner_id == owner)).rowcount
+    """Delete `person`, all they keep (app/storage/owner_data.py: their
+    conversations with every message, file and shared link) and their
+    sign-ins, which ends every session they have at once, in one
+    transaction. Returns how many conversations went."""
+    removed = delete_owner_content(db, owner_of(person)).conversations
     db.execute(delete(SignIn).where(SignIn.person_id == person.id))
     db.execute(delete(Person).where(Person.id == person.id))
     db.commit()

@@ -1,7 +1,8 @@
 """Deleting everything one owner keeps: their conversations, every message,
 the links to their files and the files no one else's message carries, and
 their read-only links. Who they are (a person, their sign-ins, an API key's
-binding) is not touched: that is app/auth/people.py's remove_person.
+binding) is not touched: app/auth/people.py's remove_person deletes them
+after this.
 
 The billed calls (app/storage/billed_calls.py) stay: they are the
 operator's record of what answers cost, and hold no text.
@@ -26,9 +27,9 @@ class Deleted(NamedTuple):
 
 
 def delete_owner_content(db, owner_id):
-    """Delete all of `owner_id`'s content in one transaction, and commit;
-    what went (Deleted). Locks as every delete takes them: the
-    conversations' rows before their messages' (see lock_conversations)."""
+    """Delete all of `owner_id`'s content in the session's transaction (the
+    caller commits); what went (Deleted). Locks as every delete takes them:
+    the conversations' rows before their messages' (see lock_conversations)."""
     lock_conversations(db, Conversation.owner_id == owner_id)
     conversations = select(Conversation.id).where(Conversation.owner_id == owner_id)
     messages = select(Message.id).where(Message.conversation_id.in_(conversations))
@@ -48,7 +49,6 @@ def delete_owner_content(db, owner_id):
     for start in range(0, len(carried), IDS_PER_STATEMENT):
         chunk = carried[start:start + IDS_PER_STATEMENT]
         files += db.execute(delete(AttachmentFile).where(AttachmentFile.id.in_(chunk), unlinked)).rowcount
-    db.commit()
     return Deleted(conversation_count, message_count, files)
 
 

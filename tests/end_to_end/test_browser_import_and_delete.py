@@ -10,6 +10,7 @@ import pytest
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import Watched, send, watched_page
 from tests.end_to_end.test_accessibility import AXE, DEVICES, SCHEMES, assert_no_blocking, axe
+from tests.end_to_end.test_browser_library import answered
 
 TIMEOUT_MS = 30000
 NOTES = b"The meeting moved to Thursday, room 4.\n"
@@ -20,12 +21,6 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("your-data")
     with gunicorn(folder, {"CHAT_FAKE_CHUNKS": "3", "CHAT_FAKE_CHUNK_MS": "5"}) as (base, _log, _process):
         yield base
-
-
-def answered(page, count):
-    page.wait_for_function(
-        "n => document.querySelectorAll('.message.assistant').length === n"
-        " && !document.querySelector('.message.outcome-streaming')", arg=count, timeout=TIMEOUT_MS)
 
 
 def sidebar_titles(page):

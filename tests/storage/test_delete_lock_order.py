@@ -65,6 +65,7 @@ def test_a_delete_while_the_answer_is_saved_waits_instead_of_deadlocking(make_ap
                     remove_person(db, db.get(Person, person_id))
                 elif delete == "delete all their data":
                     delete_owner_content(db, owner_of(db.get(Person, person_id)))
+                    db.commit()
                 else:
                     queries.delete_conversation(db, db.get(Conversation, conversation_id))
         except Exception as error:  # noqa: BLE001 - the assertion below shows it

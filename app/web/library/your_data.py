@@ -76,4 +76,5 @@ def delete_everything():
     admit_action(current_app.extensions["limiter"], DELETE_ALL, session["owner"], request.remote_addr)
     with session_for(current_app) as db:
         deleted = delete_owner_content(db, session["owner"])
+        db.commit()
     return redirect(url_for("library.your_data", deleted=deleted.conversations) + "#delete", code=303)
