@@ -92,8 +92,12 @@ def test_share_copy_open_elsewhere_then_stop_sharing(browser, server):
         context.close()
 
 
-def test_the_list_of_links_in_the_account_area_stops_one(browser, server):
-    with watched_page(browser, server + "/") as owner:
+def fits(page):
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_on_a_phone_the_list_of_links_stops_one(browser, server):
+    with watched_page(browser, server + "/", **PHONE, color_scheme="dark") as owner:
         page = owner.page
         send(page, "Listed conversation")
         answered(page, 1)
@@ -101,7 +105,11 @@ def test_the_list_of_links_in_the_account_area_stops_one(browser, server):
         page.get_by_label("Include images and files").check()
         page.get_by_role("button", name="Make a link").click()
         link = page.locator("input.share-url").input_value()
+        assert fits(page), "the open Share panel is wider than the phone"
+        page.locator(".chat-header").screenshot(path=str(ARTIFACTS / "share-panel-375-dark.png"))
+        page.get_by_text("Conversations", exact=True).click()  # the phone's list folds the link away
         page.get_by_role("link", name="Shared links").click()
+        assert fits(page)
         item = page.locator(".share-list li")
         assert item.count() == 1
         assert "Listed conversation" in item.inner_text() and "with files" in item.inner_text()
