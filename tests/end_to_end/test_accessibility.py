@@ -1,5 +1,6 @@
 """axe-core in a real headless Chromium against a real gunicorn (fake
-provider): no serious or critical violation on the empty page, a finished
+provider): no serious or critical violation on the empty page (its
+greeting), the keyboard shortcuts dialog, a finished
 answer, the same conversation reloaded (its <details> open), every
 highlighting token, an answer mid-stream, and the Share panel with the
 shared conversation it links to; each in light and dark, on a desktop and
@@ -187,9 +188,25 @@ def assert_no_blocking(violations, where):
 
 @pytest.mark.parametrize("scheme, device", CASES)
 def test_empty_page(devices, scheme, device):
+    # A first visit: the greeting with its example prompts.
     d = devices(scheme, device)
     d.new_chat()
-    assert_no_blocking(axe(d.page), "on the empty page")
+    d.page.locator(".greeting").wait_for()
+    assert d.page.locator(".greeting .example-prompt").count() == 3
+    assert_no_blocking(axe(d.page), "on the empty page with its greeting")
+
+
+@pytest.mark.parametrize("scheme, device", CASES)
+def test_keyboard_shortcuts_dialog(devices, scheme, device):
+    d = devices(scheme, device)
+    d.new_chat()
+    d.page.locator(".new-chat").focus()
+    d.page.keyboard.press("?")
+    dialog = d.page.get_by_role("dialog", name="Keyboard shortcuts")
+    dialog.wait_for()
+    assert_no_blocking(axe(d.page), "with the keyboard shortcuts dialog open")
+    d.page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
 
 
 @pytest.mark.parametrize("scheme, device", CASES)
