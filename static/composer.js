@@ -53,6 +53,8 @@
     if (!counter || !limit) return;
     var used = length(b.value);
     counter.hidden = used < limit * COUNT_FROM;
+    // The box's description (aria-describedby): nothing while hidden.
+    if (counter.hidden) { counter.textContent = ""; return; }
     var over = used - limit;
     counter.classList.toggle("over", over > 0);
     counter.textContent = used.toLocaleString("en-US") + " / " + limit.toLocaleString("en-US") + " characters" +

@@ -16,6 +16,7 @@ import re
 from contextlib import ExitStack
 
 import pytest
+from playwright.sync_api import expect
 
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import watched_page
@@ -180,6 +181,10 @@ def test_a_counter_near_the_limit_counts_as_the_server_does_and_an_error_goes_wh
     page.locator("#message").press("Backspace")
     assert error.is_hidden() and error.inner_text() == "", "the error goes as the draft changes"
     assert counter.inner_text() == "2,000 / 2,000 characters"
+    expect(page.locator("#message")).to_have_accessible_description("2,000 / 2,000 characters")
+    page.fill("#message", "short again")
+    assert counter.is_hidden()
+    expect(page.locator("#message")).to_have_accessible_description("")
     watched.errors[:] = [e for e in watched.errors if "413" not in e]
 
 
