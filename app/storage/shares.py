@@ -14,7 +14,9 @@ kept only for a link would outlive their own delete.
 One more bound: messages made before the link. SQLite gives a new row the
 largest id plus one, so after Regenerate deletes the newest answer, the new
 answer takes its id again; a message made after the link is never shown,
-whatever its id.
+whatever its id. (Once Regenerate and Edit keep earlier versions as
+branches, issue 34 point 4, "up to that id" must become "the path that ends
+at that message": the versions beside it are not what was shown.)
 
 A link belongs to whoever owns its conversation (no owner column of its
 own), so it follows a conversation a person claims, and another owner's link
