@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import watched_page
+from tests.end_to_end.test_accessibility import AXE, assert_no_blocking, axe
 
 LIMIT = 2000  # CHAT_MAX_MESSAGE_CHARS here
 PER_MINUTE = 3  # CHAT_RATE_MESSAGES_PER_MINUTE: per browser, and each test is a new browser
@@ -267,9 +268,11 @@ def test_stop_takes_the_place_of_send_while_an_answer_is_written(open_page, devi
         assert page.input_value("#message") == "my next question", "the draft stayed"
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_reading_above_a_stream_is_never_moved_and_jump_to_the_newest_goes_down(open_page, device):
-    page = open_page(device).page
+@pytest.mark.parametrize("device, scheme", [(DESKTOP, "light"), (PHONE, "dark")], ids=["1280px-light", "375px-dark"])
+def test_reading_above_a_stream_is_never_moved_and_jump_to_the_newest_goes_down(open_page, device, scheme):
+    page = open_page({**device, "color_scheme": scheme}).page
+    page.context.add_init_script(path=str(AXE))  # from the next load on, past the page's CSP
+    page.reload()
     jump = page.get_by_role("button", name="Jump to the newest")
     start_long_answer(page)
     page.wait_for_function(
@@ -287,6 +290,7 @@ def test_reading_above_a_stream_is_never_moved_and_jump_to_the_newest_goes_down(
     box = jump.bounding_box()
     assert 0 <= box["x"] and box["x"] + box["width"] <= device["viewport"]["width"]
     assert box["y"] + box["height"] <= page.locator("#message").bounding_box()["y"], "above the box"
+    assert_no_blocking(axe(page, "#composer"), f"in the composer with Jump and Stop ({scheme})")
 
     jump.tap() if device is PHONE else jump.click()
     at_bottom = "innerHeight + scrollY >= document.documentElement.scrollHeight - 2"
