@@ -74,7 +74,7 @@ def test_a_safety_stop_after_some_text_is_blocked_with_its_category_in_words(cli
     assert reply.json | {"cost": None} == {
         "reply": "Step one: get", "outcome": "blocked", "finish_reason": "SAFETY",
         "usage": {"input_tokens": 5, "output_tokens": 2, "reasoning_tokens": 0}, "error": declined,
-        "thinking": None, "citations": [], "model": "gemini-2.5-flash", "cost": None,
+        "thinking": None, "citations": [], "left_out": None, "model": "gemini-2.5-flash", "cost": None,
     }
     assert "".join(chunks_of(post_text(client, "hello"))) == f"Step one: get\n[chat blocked] {declined}\n"
 

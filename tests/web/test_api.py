@@ -55,7 +55,7 @@ def test_json_reply(client):
     response = client.post("/api/chat", json={"message": "What is baseball?"})
     assert response.status_code == 200
     assert response.json == {"reply": "What is baseball?", "outcome": "complete", "finish_reason": "STOP", "usage": None,
-                             "thinking": None, "citations": [], "cost": None, "model": "fake-echo"}
+                             "thinking": None, "citations": [], "left_out": None, "cost": None, "model": "fake-echo"}
 
 
 def test_json_reply_reports_a_failure_with_the_partial(make_app):
@@ -65,7 +65,7 @@ def test_json_reply_reports_a_failure_with_the_partial(make_app):
     assert response.json == {
         "reply": "half", "outcome": "error", "finish_reason": None, "usage": None,
         "error": "The model failed to answer. Please try again.",
-        "thinking": None, "citations": [], "cost": None, "model": "fake-echo",
+        "thinking": None, "citations": [], "left_out": None, "cost": None, "model": "fake-echo",
     }
 
 
@@ -80,7 +80,7 @@ def test_json_reply_of_an_answer_cut_at_the_length_limit(make_app):
         "reply": "a long answer", "outcome": "truncated", "finish_reason": "MAX_TOKENS",
         "usage": {"input_tokens": 12, "output_tokens": 30, "reasoning_tokens": 7},
         "error": "The answer was cut off here: it reached the model's length limit.",
-        "thinking": None, "citations": [], "cost": None, "model": "fake-echo",
+        "thinking": None, "citations": [], "left_out": None, "cost": None, "model": "fake-echo",
     }
 
 
