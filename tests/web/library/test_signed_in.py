@@ -31,3 +31,24 @@ def test_without_a_person_every_library_route_is_refused(proxy_app):  # noqa: F8
     client = proxy_app().test_client()
     for path in ("/search?q=x", "/conversations", "/c/abc/export.md", "/export/conversations.json"):
         assert client.get(path, headers=VIA_PROXY).status_code == 401, path
+
+
+def test_your_data_is_the_signed_in_persons_and_refused_without_one(proxy_app):  # noqa: F811
+    import io
+
+    app = proxy_app()
+    alice = as_person(app, "alice@example.com")
+    alice.post("/messages", data={"message": "Wombat burrows"})
+    app.extensions["answer_tasks"].wait(timeout=30)
+    assert 'href="/account/data">Your data</a>' in alice.get("/").get_data(as_text=True)
+    exported = alice.get("/export/conversations.json?files=include").get_data()
+    bob = as_person(app, "bob@example.com")
+    imported = bob.post("/account/data/import", data={"file": (io.BytesIO(exported), "e.json")},
+                        content_type="multipart/form-data")
+    assert imported.status_code == 303 and "imported=1" in imported.location
+    assert alice.post("/account/data/delete", data={"confirm": "DELETE"}).status_code == 303
+    assert json.loads(alice.get("/export/conversations.json").get_data())["conversations"] == []
+    assert [c["title"] for c in json.loads(bob.get("/export/conversations.json").get_data())["conversations"]] == [
+        "Wombat burrows"]
+    client = app.test_client()
+    assert client.get("/account/data", headers=VIA_PROXY).status_code == 401
