@@ -7,7 +7,10 @@
 //   Ctrl/Cmd+Shift+C  copy last answer  Esc        stop (chat.js)
 //   ? (not typing) or Ctrl/Cmd+/        the list of them
 // The page sees them before the browser's own (Chromium's bookmark manager,
-// its inspector), and takes only these exact combinations.
+// its inspector), and takes only these exact combinations. Shift+Esc is
+// Chrome's task manager on Windows and ChromeOS, which never lets the page
+// see it: there `/` (not typing: GitHub's and YouTube's key for their search
+// box) goes to the box too.
 //
 // Listened for on window in the capture phase: before chat.js's keys on the
 // document, so Shift+Esc (or Esc closing the list) never also stops an answer.
@@ -88,6 +91,7 @@
     else if (mod && !event.shiftKey && !event.altKey && key === "/") action = openShortcuts;
     else if (key === "?" && !mod && !event.altKey && !typing(event.target)) action = openShortcuts;
     else if (key === "Escape" && event.shiftKey && !mod && !event.altKey) action = focusBox;
+    else if (key === "/" && !mod && !event.altKey && !typing(event.target)) action = focusBox;
     if (!action) return;
     event.preventDefault();
     event.stopPropagation();

@@ -152,6 +152,11 @@ def test_shift_escape_goes_to_the_box_and_does_not_stop_the_answer(browser, serv
         page.keyboard.press("Shift+Escape")
         assert active(page) == "message"
         assert page.evaluate("() => document.getElementById('message').selectionStart") == len("draft kept")
+        # Where the browser keeps Shift+Esc (Chrome's task manager), / does it.
+        page.locator(".new-chat").focus()
+        page.keyboard.press("/")
+        assert active(page) == "message"
+        assert page.locator("#message").input_value() == "draft kept", "the / is not typed into the draft"
 
         send(page, "words " * 60)
         page.locator(".message.assistant.outcome-streaming").wait_for()
