@@ -96,10 +96,14 @@ def main():
     alone(llm, model)  # warm up
     alone_results = [alone(llm, model) for _ in range(args.runs)]
     with tempfile.TemporaryDirectory() as tmp, gunicorn(Path(tmp), {**env, "GUNICORN_ACCESS_LOG": "/dev/null"}) as (
-        base, _log, _process,
+        base, log, _process,
     ):
-        through_app(base, llm)  # warm up: the worker loads the model
-        app_results = [through_app(base, llm) for _ in range(args.runs)]
+        try:
+            through_app(base, llm)  # warm up: the worker loads the model
+            app_results = [through_app(base, llm) for _ in range(args.runs)]
+        except requests.RequestException:
+            print(f"The app's answer failed; the end of its log:\n{log.read_text()[-3000:]}", file=sys.stderr)
+            raise
 
     name = llm.metadata.get("general.name", Path(model.model_path).name)
     print(f"{name}, {llm.n_threads} thread(s), max {model.max_tokens} tokens, "
