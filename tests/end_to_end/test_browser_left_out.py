@@ -2,7 +2,8 @@
 Vertex AI stand-in: when the model is not sent the whole conversation (its
 oldest message past CHAT_HISTORY_MAX_TURNS, an earlier file past what one
 request carries), the answer's bubble says so in plain words, and still
-does after a reload, on a phone in the dark scheme too. The stand-in's
+does after a reload, on a phone in the dark scheme too (axe-core finds
+nothing serious in the bubble, in light and dark). The stand-in's
 request shows what Gemini got: the newest file's bytes, and a note in place
 of the file left out."""
 
@@ -12,6 +13,7 @@ import pytest
 
 from deploy.stack import gunicorn
 from tests.end_to_end.conftest import gemini_env, watched_page
+from tests.end_to_end.test_accessibility import AXE, assert_no_blocking, axe
 from tests.providers.vertex_standin import VertexStandIn
 
 TIMEOUT_MS = 30000
@@ -44,6 +46,10 @@ def ask(page, text, name, data, answers_before):
     page.locator(".message.assistant.outcome-complete").nth(answers_before).wait_for(timeout=TIMEOUT_MS)
 
 
+def last_answer(page):
+    return "#" + page.locator(".message.assistant").last.get_attribute("id")
+
+
 def sent_parts(request):
     return [part for content in request.body["contents"] for part in content.get("parts", [])]
 
@@ -65,9 +71,11 @@ def test_the_bubble_says_what_the_model_was_not_sent_and_a_reload_keeps_it(brows
         assert any("[file old.txt left out:" in p.get("text", "") for p in parts)
         assert not any(p.get("text") == "Read this first." for p in parts), "the oldest message was not sent"
 
+        page.context.add_init_script(path=str(AXE))
         page.reload()
         note = page.locator(".message.assistant").last.locator(".notice.left-out")
         assert note.inner_text() == SAID
+        assert_no_blocking(axe(page, last_answer(page)), "in the answer that says what was left out")
 
         page.set_viewport_size({"width": 375, "height": 740})
         page.emulate_media(color_scheme="dark")
@@ -80,3 +88,4 @@ def test_the_bubble_says_what_the_model_was_not_sent_and_a_reload_keeps_it(brows
         colour = note.evaluate("n => getComputedStyle(n).color")
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert colour != background
+        assert_no_blocking(axe(page, last_answer(page)), "in the note, on a phone in dark")
