@@ -39,7 +39,7 @@ def _check_head(head):
 
 
 def _megabytes(count):
-    return f"{count / 1_000_000:,.1f}"
+    return f"{count / 1_000_000:,.1f}" if count >= 100_000 else f"{count / 1_000_000:,.3f}"
 
 
 def import_export(db, owner_id, stream, limits, allowed_bytes):

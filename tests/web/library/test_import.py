@@ -174,3 +174,18 @@ def test_the_api_imports_for_the_key_and_says_what_it_did(make_app):
     bad = program.post("/api/import", data=b'{"format": "other"}', content_type="application/json")
     assert bad.status_code == 400 and "Nothing was imported." in bad.get_json()["error"]
     assert app.test_client().post("/api/import", data=exported, content_type="application/json").status_code == 401
+
+
+def test_an_import_over_the_storage_allowance_is_refused_whole(make_app):
+    app = make_app(storage_per_person_mb=0.002)  # 2,000 bytes: less than the three conversations' text
+    client = app.test_client()
+    owner_of(client)
+    document = {"format": "chat-export", "version": 1, "conversations": [
+        {"id": f"c{n}", "title": "t", "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+         "messages": [{"role": "user", "content": "x" * 900, "created_at": "2026-01-01T00:00:00Z"}]}
+        for n in range(3)]}
+    response = import_file(client, json.dumps(document).encode())
+    assert response.status_code == 413
+    assert ("yours would take 0.003 MB, and this server keeps at most 0.002 MB for each person"
+            in response.get_data(as_text=True))
+    assert conversation_count(app, owner_of(client)) == 0
