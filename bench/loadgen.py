@@ -484,6 +484,8 @@ class PageAnswer:
         if name == "done":
             self.done_event = True
             return
+        if name == "heartbeat":  # the page's heartbeat (a named event the page's script hears)
+            return
         data = "\n".join(data)
         piece = PIECE_CONTENT.fullmatch(data)
         if piece and event_id is not None and event_id.isdigit():

@@ -258,10 +258,17 @@
     streamStatus(subscription, why || "Reconnecting…");
     var backoff = Math.min(500 * Math.pow(2, attempt - 1), 30000);
     var delay = Math.max(backoff * (0.7 + Math.random() * 0.6), atLeast || 0);
-    setTimeout(function () {
+    var timer;
+    var connect = function () {
+      clearTimeout(timer);
+      subscription._chatRetryNow = null;
       if (!subscription.isConnected) return;
       htmx.ajax("GET", subscription.getAttribute("hx-sse:connect"), { source: subscription });
-    }, delay);
+    };
+    timer = setTimeout(connect, delay);
+    // When the network comes back stream_health.js tries at once, unless the
+    // server asked for the wait (a 429's Retry-After).
+    subscription._chatRetryNow = atLeast ? null : connect;
   }
 
   document.addEventListener("htmx:sse:error", function (event) {

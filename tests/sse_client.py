@@ -29,6 +29,12 @@ def comments(text):
     return [line for line in re.split(r"\r\n|\r|\n", text) if line.startswith(":")]
 
 
+def heartbeats(text):
+    """The page stream's heartbeats: named events the page's script can hear
+    (app/rendering/page_events.py), where the programs' streams send comments."""
+    return [line for line in re.split(r"\r\n|\r|\n", text) if line == "event: heartbeat"]
+
+
 def is_whole_pieces_joined(chunks, pieces):
     """True if `chunks` are exactly `pieces` in order, consecutive ones possibly
     joined into one chunk. A stream may rightly join pieces that piled up

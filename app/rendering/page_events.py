@@ -16,6 +16,12 @@ answer's first piece folds it.
 What the answer waits for before its first piece (a queue for the model, the
 model loading) is written into the bubble's status line, and the first piece
 clears it.
+
+While nothing else is said the page gets a tiny named `heartbeat` event, not
+an SSE comment: htmx's SSE extension drops comments before any script sees
+them, and static/stream_health.js must hear the connection to notice one that
+went silent (no heartbeat within two periods: it reopens the stream). The
+programs' streams keep their `: ping` comments.
 """
 
 from flask import render_template
@@ -28,7 +34,7 @@ from app.rendering.markdown import BlockSplitter, escape_text, render_block
 from app.rendering.sse import frame_comment, frame_event
 
 OPENING = frame_comment("stream open")
-PING = frame_comment("ping")
+HEARTBEAT_EVENT = frame_event("", event="heartbeat")
 DONE = frame_event("", event="done")
 ANNOUNCEMENTS = {
     "complete": "Answer complete.",
@@ -116,7 +122,7 @@ def subscriber_events(answer_id, before, events, load_finished):
             thoughts = event.text if event.replaces else (thoughts or "") + event.text
             yield thought_event(answer_id, thoughts, None if fresh else event.text, answer_began=offset > 0)
         elif isinstance(event, Heartbeat):
-            yield PING
+            yield HEARTBEAT_EVENT
         else:
             message = load_finished()
             yield (final_event(message) if message is not None else "") + DONE

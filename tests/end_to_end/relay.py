@@ -15,7 +15,9 @@ class Relay:
     """Listens on a free loopback port and forwards each connection to
     `target` (host, port). `mode` decides what a new connection gets:
     "forward", "refuse" (closed at once, as a server that is down) or
-    "bad_gateway" (a proxy's 502 page). `sever()` cuts every open connection."""
+    "bad_gateway" (a proxy's 502 page). `sever()` cuts every open connection;
+    `freeze()` makes open ones silent (no bytes either way, no error), as a
+    network path that stopped without saying so."""
 
     def __init__(self, target):
         self.target = target
@@ -24,6 +26,9 @@ class Relay:
         self.port = self._listener.getsockname()[1]
         self._open = set()
         self._lock = threading.Lock()
+        self._thawed = threading.Condition(self._lock)  # a frozen connection was closed
+        self._frozen = set()
+        self._requests = {}  # client connection -> (its upstream, the last bytes it sent)
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -37,8 +42,19 @@ class Relay:
         for connection in connections:
             _close(connection, reset=True)
 
+    def freeze(self, sent=b""):
+        """Hold every byte of the connections open now whose client last sent
+        something containing `sent` (all of them by default), until they are
+        closed; connections made later are not affected."""
+        with self._lock:
+            for client, (upstream, last) in self._requests.items():
+                if sent in last and client in self._open:
+                    self._frozen.update((client, upstream))
+
     def close(self):
-        self._closed = True
+        with self._lock:
+            self._closed = True
+            self._thawed.notify_all()
         self.sever()
         self._listener.close()
 
@@ -61,6 +77,7 @@ class Relay:
                 continue
             with self._lock:
                 self._open.update((client, upstream))
+                self._requests[client] = (upstream, b"")
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
@@ -75,6 +92,10 @@ class Relay:
     def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
+                self._hold_while_frozen(source, sink)
+                with self._lock:
+                    if source in self._requests:
+                        self._requests[source] = (sink, data)
                 sink.sendall(data)
         except OSError:
             pass
@@ -82,7 +103,15 @@ class Relay:
             for connection in (source, sink):
                 with self._lock:
                     self._open.discard(connection)
+                    self._frozen.discard(connection)
+                    self._requests.pop(connection, None)
+                    self._thawed.notify_all()
                 _close(connection)
+
+    def _hold_while_frozen(self, *connections):
+        with self._lock:
+            while not self._closed and self._frozen.intersection(connections):
+                self._thawed.wait()
 
 
 def _close(connection, reset=False):
