@@ -113,7 +113,7 @@ def test_heartbeats_keep_a_silent_model_alive_past_proxy_read_timeout(stack):
     _bubbles, events_url = start_answer(browser, url, "silence")
     with browser.get(events_url, headers=HTMX, stream=True, timeout=30) as r:
         body = b"".join(r.iter_content(chunk_size=None)).decode()
-    assert body.count(": ping") >= 4
+    assert body.count("event: heartbeat\n") >= 4
     assert "outcome-complete" in decode_events(body)[-2]["data"] and decode_events(body)[-1]["event"] == "done"
 
 
@@ -178,3 +178,25 @@ def test_200_concurrent_streams_through_nginx_are_all_byte_exact(stack):
     with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
         results = list(pool.map(one_stream, range(200)))
     assert sum(results) == 200
+
+
+def test_while_the_app_restarts_nginx_shows_the_products_own_page_and_programs_get_json(stack):
+    url, _log, process = stack({})
+    assert requests.get(url, timeout=10).status_code == 200
+    process.send_signal(signal.SIGINT)  # the app goes away, as in a restart
+    process.wait(timeout=30)
+    page = requests.get(url + "/c/some-conversation", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 502 and page.headers["Content-Type"].startswith("text/html")
+    assert "<h1>Back in a moment</h1>" in page.text and "The chat is restarting" in page.text
+    assert '<a href="">Reload this page</a>' in page.text
+    assert "<script" not in page.text and "<style" not in page.text and " style=" not in page.text
+    assert page.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Retry-After"] == "5"
+    # A message sent without JavaScript (a form POST) gets the same page.
+    posted = requests.post(url + "/messages", data={"message": "hello"}, timeout=10)
+    assert posted.status_code == 502 and "Back in a moment" in posted.text
+    api = requests.post(url + "/api/chat", json={"message": "hello"}, timeout=10)
+    assert api.status_code == 502 and api.headers["Content-Type"] == "application/json"
+    assert api.json() == {"error": "The service is restarting: try again in a few seconds."}
+    openai = requests.get(url + "/v1/models", timeout=10)
+    assert openai.status_code == 502 and openai.json()["error"]["code"] == "service_unavailable"
