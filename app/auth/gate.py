@@ -17,10 +17,10 @@ from app.operations import log_context
 from app.refusals import refusal_response
 from app.storage.engine import session_for
 
-# The page, its search, paging and exports, the links it shares, and the
-# signed-in person's own forms (claims, sign-out). Not a shared link itself
-# (app/web/shared_page.py): anyone who has one may read it.
-GATED_BLUEPRINTS = frozenset({"chat", "library", "shares", "account"})
+# The page, its search, paging and exports, its attached files, the links it
+# shares, and the signed-in person's own forms (claims, sign-out). Not a
+# shared link itself (app/web/shared_page.py): anyone who has one may read it.
+GATED_BLUEPRINTS = frozenset({"chat", "library", "attachments", "shares", "account"})
 
 SIGNED_OUT = "You are not signed in (or your session ended), so nothing was done. Reload the page to sign in."
 NO_PROXY_PERSON = (

@@ -15,6 +15,7 @@ from app.auth.csrf import HEADER
 from app.auth.people import owner_of, remove_person
 from app.storage.engine import session_for
 from app.storage.models import Person, SignIn
+from tests.attachments.test_attachment_routes import attachment_links, send_with_files
 from tests.auth.conftest import query_of, sign_in, start_sign_in
 from tests.conftest import HTMX
 
@@ -325,3 +326,21 @@ def test_a_person_taken_off_the_allow_lists_cannot_act_with_their_open_page(oidc
     assert "no longer open to you" in response.get_data(as_text=True)
     with session_for(restarted) as db:
         assert db.scalars(select(SignIn)).all() == []
+
+
+def test_a_person_taken_off_the_allow_lists_cannot_fetch_their_files_either(oidc_app, provider):
+    """The file routes were not behind the sign-in gate: a removed person's
+    cookie still downloaded what they had attached."""
+    app = oidc_app(allowed_emails=("ann@example.com",))
+    client = app.test_client()
+    sign_in(client, provider, "ann@example.com")
+    token = csrf_of(client.get("/").get_data(as_text=True))
+    sent = send_with_files(client, "Keep this", [("notes.txt", b"private notes")], headers={**HTMX, HEADER: token})
+    [file_id] = attachment_links(sent.get_data(as_text=True))
+    assert client.get(f"/attachments/{file_id}").data == b"private notes"
+    cookie = client.get_cookie("session").value
+    restarted = oidc_app(allowed_emails=("bob@example.com",))
+    same_browser = restarted.test_client()
+    same_browser.set_cookie("session", cookie)
+    refused = same_browser.get(f"/attachments/{file_id}")
+    assert refused.status_code == 403 and b"private notes" not in refused.data
