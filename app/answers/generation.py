@@ -216,11 +216,13 @@ def _model_request(app, answer_id):
     with app.extensions["db_engine"].connect() as connection:
         asked = queries.answer_request(connection, answer_id)
         turns = queries.turns_before(connection, answer_id, with_ids=True)
-        files = attachment_store.files_before(connection, answer_id)
+        files = attachment_store.files_listed_before(connection, answer_id)
+        # Only the bytes of the files it sends are read (they fit one request).
+        turns, left_out = history_for_model(turns, files, config,
+                                            functools.partial(attachment_store.files_data, connection))
     # The task's log lines name the request that asked for the answer.
     log_fields = dict(request_id=asked.request_id, owner=log_context.owner_hash(asked.owner_id),
                       conversation_id=asked.conversation_id, answer_id=answer_id)
-    turns, left_out = history_for_model(turns, files, config)
     messages = to_chat_messages(turns, asked.instructions)
     model = models.get(models.name_for_label(asked.model_label))
     request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label,

@@ -46,9 +46,10 @@ def history_file_budget(config):
 
 
 def files_within(turns, files, budget):
-    """The files of `turns` one request sends, and the names of those it does
-    not: {message id: [(name, mime type, bytes, or None if left out)]}, and
-    the left-out names, newest message first.
+    """Which files of `turns` one request sends, from `files`: {message id:
+    [(name, mime type, size, file id)]}. Returns {message id: [(name, mime
+    type, file id, or None if left out)]} and the left-out names, newest
+    message first.
 
     The newest question's files always go (they were checked when attached).
     Each earlier question's files, newest question first, go if they fit in
@@ -59,15 +60,15 @@ def files_within(turns, files, budget):
     if not questions:
         return {}, ()
     newest = questions[-1]
-    sent = {newest: list(files.get(newest, ()))}
-    used = sum(len(data) for _name, _type, data in sent[newest])
+    sent = {newest: [(name, mime_type, file_id) for name, mime_type, _size, file_id in files.get(newest, ())]}
+    used = sum(size for _name, _type, size, _id in files.get(newest, ()))
     left_out = []
     for message_id in reversed(questions[:-1]):
         sent[message_id] = []
-        for name, mime_type, data in files.get(message_id, ()):
-            fits = used + len(data) <= budget
-            used += len(data) if fits else 0
-            sent[message_id].append((name, mime_type, data if fits else None))
+        for name, mime_type, size, file_id in files.get(message_id, ()):
+            fits = used + size <= budget
+            used += size if fits else 0
+            sent[message_id].append((name, mime_type, file_id if fits else None))
             if not fits:
                 left_out.append(name)
     return sent, tuple(left_out)
@@ -91,9 +92,15 @@ def with_files(turns, files, provider):
     return contents
 
 
-def history_for_model(turns, files, config):
+def history_for_model(turns, files, config, read_files):
     """(the (role, content) turns `config`'s model is sent, a LeftOut of what
-    it is not) for (role, text, message id) `turns` and their `files`."""
+    it is not) for (role, text, message id) `turns` and their `files` (as
+    `files_within` takes them); `read_files(file ids)` gives {file id:
+    bytes} of those it sends, and only those are read."""
     kept = bound_turns(turns, config.history_max_turns, config.history_max_chars)
-    sent, files_left_out = files_within(kept, files, history_file_budget(config))
+    chosen, files_left_out = files_within(kept, files, history_file_budget(config))
+    data = read_files({file_id for listed in chosen.values() for _name, _type, file_id in listed if file_id is not None})
+    sent = {message_id: [(name, mime_type, None if file_id is None else data[file_id])
+                         for name, mime_type, file_id in listed]
+            for message_id, listed in chosen.items()}
     return with_files(kept, sent, config.provider), LeftOut(len(turns) - len(kept), files_left_out)

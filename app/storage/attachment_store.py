@@ -10,7 +10,7 @@ cascade); a file no link points to any more is removed with
 `drop_unlinked`, which conversation and person deletion call.
 """
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from app.storage.models import MessageAttachment, utcnow
@@ -25,14 +25,15 @@ _INSERT_LINK = text("""
     RETURNING id""")
 _COUNT_MESSAGE = text("UPDATE messages SET stored_bytes = stored_bytes + :size WHERE id = :message_id")
 _COUNT_CONVERSATION = text("UPDATE conversations SET stored_bytes = stored_bytes + :size WHERE id = :conversation_id")
-_FILES_BEFORE = text("""
-    SELECT l.message_id, l.name, l.mime_type, f.data
+_FILES_LISTED_BEFORE = text("""
+    SELECT l.message_id, l.name, l.mime_type, l.size, l.file_id
     FROM messages a
     JOIN messages m ON m.conversation_id = a.conversation_id
     JOIN message_attachments l ON l.message_id = m.id
-    JOIN attachment_files f ON f.id = l.file_id
     WHERE a.id = :answer_id AND m.id < a.id AND m.role = 'user'
     ORDER BY l.message_id, l.position""")
+_FILES_DATA = text("SELECT id, data FROM attachment_files WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 _OWNED = text("""
     SELECT l.id, l.name, l.mime_type, l.size, l.has_thumbnail, l.file_id
     FROM message_attachments l
@@ -88,13 +89,23 @@ def attach(connection, owner_id, conversation_id, message_id, uploads=(), carrie
     return links
 
 
-def files_before(connection, answer_id):
-    """{question id: [(name, mime type, bytes)]} of every question before
-    `answer_id` in its conversation."""
+def files_listed_before(connection, answer_id):
+    """{question id: [(name, mime type, size, file id)]} of every question
+    before `answer_id` in its conversation, without their bytes: which of
+    them the model is sent is chosen first (app/answers/model_history.py),
+    so a long conversation's files are not all read for every answer."""
     found = {}
-    for message_id, name, mime_type, data in connection.execute(_FILES_BEFORE, {"answer_id": answer_id}):
-        found.setdefault(message_id, []).append((name, mime_type, bytes(data)))
+    rows = connection.execute(_FILES_LISTED_BEFORE, {"answer_id": answer_id})
+    for message_id, name, mime_type, size, file_id in rows:
+        found.setdefault(message_id, []).append((name, mime_type, size, file_id))
     return found
+
+
+def files_data(connection, file_ids):
+    """{file id: bytes} of `file_ids`."""
+    if not file_ids:
+        return {}
+    return {file_id: bytes(data) for file_id, data in connection.execute(_FILES_DATA, {"ids": list(file_ids)})}
 
 
 def owned_attachment(connection, owner_id, attachment_id):

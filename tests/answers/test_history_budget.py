@@ -23,56 +23,72 @@ def conversation(*files_by_question):
     return turns, files
 
 
+STORED = {}  # file id: bytes, as the database keeps them
+
+
 def file(name, size):
-    return (name, "text/plain", b"x" * size)
+    """A file as listed with its question (name, mime type, size, file id); its bytes are STORED."""
+    file_id = len(STORED) + 1
+    STORED[file_id] = name[0].encode() * size
+    return (name, "text/plain", size, file_id)
+
+
+def read_stored(file_ids):
+    read_stored.asked = set(file_ids)
+    return {file_id: STORED[file_id] for file_id in file_ids}
+
+
+def sent_as(listed, left_out=False):
+    name, mime_type, _size, file_id = listed
+    return (name, mime_type, None if left_out else file_id)
 
 
 def test_the_newest_files_always_go_and_earlier_ones_newest_first_while_they_fit():
+    a, b, c, new = file("a.txt", 30), file("b.txt", 50), file("c.txt", 10), file("new.txt", 60)
     turns, files = conversation(
-        [file("a.txt", 30)],  # oldest: fills the budget to exactly 100 bytes
-        [file("b.txt", 50), file("c.txt", 10)],  # b would make 110: left out; c fits after it
-        [file("new.txt", 60)],  # the newest question
+        [a],  # oldest: fills the budget to exactly 100 bytes
+        [b, c],  # b would make 110: left out; c fits after it
+        [new],  # the newest question
     )
     sent, left_out = files_within(turns, files, budget=100)
     assert left_out == ("b.txt",)
-    assert sent == {
-        21: [file("new.txt", 60)],
-        11: [("b.txt", "text/plain", None), file("c.txt", 10)],
-        1: [file("a.txt", 30)],
-    }
+    assert sent == {21: [sent_as(new)], 11: [sent_as(b, left_out=True), sent_as(c)], 1: [sent_as(a)]}
 
 
 def test_the_newest_files_go_even_over_the_budget_and_leave_no_room_for_older_ones():
-    turns, files = conversation([file("old.png", 1)], [file("big.pdf", 150)])
+    big = file("big.pdf", 150)
+    turns, files = conversation([file("old.png", 1)], [big])
     sent, left_out = files_within(turns, files, budget=100)
-    assert sent[11] == [file("big.pdf", 150)]
+    assert sent[11] == [sent_as(big)]
     assert left_out == ("old.png",)
 
 
 def test_a_file_left_out_is_named_to_the_model_in_its_question():
-    turns, files = conversation([file("photo.png", 80)], [file("new.txt", 60)])
+    new = file("new.txt", 60)
+    turns, files = conversation([file("photo.png", 80)], [new])
     config = Config(provider="fake", attachment_max_mb=0.0001, attachments_per_message=1)  # 100 bytes
-    sent, left_out = history_for_model(turns, files, config)
+    sent, left_out = history_for_model(turns, files, config, read_stored)
     assert sent[0] == ("user", "question 0\n\n" + NOTE.format("photo.png"))
-    assert sent[2] == ("user", "question 1\n\n--- Attached file: new.txt ---\n" + "x" * 60)
+    assert sent[2] == ("user", "question 1\n\n--- Attached file: new.txt ---\n" + "n" * 60)
     assert left_out == LeftOut(messages=0, files=("photo.png",))
+    assert read_stored.asked == {new[3]}, "the bytes of a file left out are not even read"
 
 
 def test_gemini_reads_the_note_beside_the_files_that_did_go():
     turns, files = conversation([file("photo.png", 80), file("notes.txt", 5)], [file("new.txt", 60)])
     config = Config(provider="vertexai", attachment_max_mb=0.0001, attachments_per_message=1)
-    sent, _left_out = history_for_model(turns, files, config)
+    sent, _left_out = history_for_model(turns, files, config, read_stored)
     assert sent[0] == ("user", [
         {"type": "text", "text": "question 0\n\n" + NOTE.format("photo.png")},
         {"type": "text", "text": "[Attached file: notes.txt]"},
-        {"type": "media", "mime_type": "text/plain", "data": b"x" * 5},
+        {"type": "media", "mime_type": "text/plain", "data": b"n" * 5},
     ])
 
 
 def test_the_oldest_messages_cut_by_the_history_limits_are_counted():
     turns, files = conversation([file("gone.txt", 5)], [], [])  # five turns
     config = Config(provider="fake", history_max_turns=3)
-    sent, left_out = history_for_model(turns, files, config)
+    sent, left_out = history_for_model(turns, files, config, read_stored)
     assert [content for _role, content in sent] == ["question 1", "answer 1", "question 2"]
     # The files of a message left out are not named again: the message is.
     assert left_out == LeftOut(messages=2)
