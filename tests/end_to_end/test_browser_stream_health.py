@@ -96,6 +96,29 @@ def test_the_network_coming_back_reopens_the_stream_at_once(context, relay):
     assert page_errors(watched) == []
 
 
+# What a browser does when the tab is hidden and shown again, which a
+# headless one never does by itself.
+SET_HIDDEN = """(hidden) => {
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_a_tab_shown_again_reopens_its_paused_stream_at_once(context, server):
+    watched = open_page(context, server + "/")
+    page = watched.page
+    # A backoff far longer than this test: a stream that reopens has not waited it out.
+    page.evaluate("htmx.config.sse = {reconnectDelay: 600000, reconnectMaxDelay: 600000}")
+    send(page, words("v"))
+    wait_for_text(page, 40)
+    page.evaluate(SET_HIDDEN, True)  # the extension closes the stream of a hidden tab
+    with page.expect_request(lambda request: "/events" in request.url, timeout=15000) as reopened:
+        page.evaluate(SET_HIDDEN, False)
+    assert int(reopened.value.headers["last-event-id"]) > 0, "it picks up where the page is"
+    assert_finished_exactly(page, words("v"))
+    assert page_errors(watched) == []
+
+
 # Checkpoints 3 s apart while pieces come every 80 ms: the worker is killed
 # after a checkpoint, once the page shows more than it saved.
 RARE_CHECKPOINTS = {"CHAT_FAKE_CHUNKS": "80", "CHAT_FAKE_CHUNK_MS": "80", "CHAT_CHECKPOINT_SECONDS": "3"}
