@@ -236,7 +236,7 @@ def load_config(env=None):
         local_model_path=local_model,
         local_threads=_int(env, "CHAT_LOCAL_THREADS", 0),
         local_max_tokens=_int(env, "CHAT_LOCAL_MAX_TOKENS", 512, minimum=1),
-        max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", 100_000, minimum=1),
+        max_message_chars=_int(env, "CHAT_MAX_MESSAGE_CHARS", default_message_chars(provider), minimum=1),
         heartbeat_seconds=_float(env, "CHAT_HEARTBEAT_SECONDS", 15.0),
         history_max_turns=_int(env, "CHAT_HISTORY_MAX_TURNS", 20, minimum=1),
         checkpoint_seconds=_float(env, "CHAT_CHECKPOINT_SECONDS", 0.5),
@@ -332,6 +332,19 @@ BODY_BYTES_BESIDE_MESSAGE = 1024 * 1024
 # character percent-encoded in a form (%F0%9F%98%80), or in JSON escaped as a
 # surrogate pair (\ud83d\ude00). The limit counts characters, the body bytes.
 BODY_BYTES_PER_CHAR = 12
+
+
+# The offline model reads 4,096 tokens (app/providers/local.py): a message
+# longer than about this much would not fit with its answer, and llama.cpp
+# would refuse it after the person had waited.
+LOCAL_MAX_MESSAGE_CHARS = 8000
+
+
+def default_message_chars(provider):
+    """The message limit unless CHAT_MAX_MESSAGE_CHARS says: a pasted document
+    for Gemini (and the fake model, which stands in for it), what the offline
+    model's context holds for it."""
+    return LOCAL_MAX_MESSAGE_CHARS if provider == "local" else Config.max_message_chars
 
 
 def max_body_bytes(config):

@@ -6,7 +6,7 @@ of its body, however it is encoded (each character at its costliest: a
 import json
 from urllib.parse import urlencode
 
-from app.config import Config, max_body_bytes
+from app.config import Config, load_config, max_body_bytes
 from tests.conftest import API_KEY, HTMX, api_client
 from tests.scripted_model import ScriptedChatModel
 
@@ -20,7 +20,7 @@ def test_the_default_limit_is_a_pasted_document():
 
 def test_the_longest_message_is_taken_as_json_with_every_character_escaped(make_app):
     model = ScriptedChatModel(pieces=["ok"])
-    app = make_app(chat_model=model, api_keys=(API_KEY,))
+    app = make_app(chat_model=model, api_keys=(API_KEY,), max_message_chars=Config().max_message_chars)
     limit = app.config["CHAT"].max_message_chars
     body = json.dumps({"message": EMOJI * limit})  # ensure_ascii: 12 bytes a character
     assert len(body) > 1024 * 1024, "more than the old 1 MiB body limit"
@@ -31,7 +31,7 @@ def test_the_longest_message_is_taken_as_json_with_every_character_escaped(make_
 
 def test_the_longest_message_is_taken_from_a_form_without_files(make_app):
     model = ScriptedChatModel(pieces=["ok"])
-    app = make_app(chat_model=model)
+    app = make_app(chat_model=model, max_message_chars=Config().max_message_chars)
     limit = app.config["CHAT"].max_message_chars
     client = app.test_client()  # sends the page's CSRF token (tests/conftest.py)
     body = urlencode({"message": EMOJI * limit})
@@ -46,3 +46,12 @@ def test_one_character_over_the_limit_is_refused_in_words(make_app):
     response = api_client(app).post("/api/chat", json={"message": "x" * (limit + 1)})
     assert response.status_code == 413
     assert response.json["error"] == f"That message is {limit + 1:,} characters long; the limit is {limit:,}."
+
+
+def test_the_offline_model_keeps_a_limit_its_context_holds():
+    # Its 4,096 tokens hold about 8,000 characters with the answer; a longer
+    # message would only fail once the person had waited for it.
+    env = {"CHAT_DEBUG": "1"}
+    assert load_config({**env, "CHAT_PROVIDER": "local"}).max_message_chars == 8000
+    assert load_config({**env, "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "p"}).max_message_chars == 100_000
+    assert load_config({**env, "CHAT_PROVIDER": "local", "CHAT_MAX_MESSAGE_CHARS": "20000"}).max_message_chars == 20000
