@@ -22,6 +22,9 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message says what to set."""
 
 
+PAGE_HEARTBEAT_AT_MOST_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class Config:
     provider: str = "local"
@@ -119,6 +122,14 @@ class Config:
     @property
     def shows_thinking(self):
         return self.provider == "vertexai" and self.thinking_budget != 0
+
+    @property
+    def page_heartbeat_seconds(self):
+        """The page stream's heartbeat: at most 5 s, so that a page notices a
+        silent connection within 10 s (two periods: static/stream_health.js).
+        A heartbeat there is 35 bytes while the model is silent; the programs'
+        streams keep heartbeat_seconds."""
+        return min(self.heartbeat_seconds, PAGE_HEARTBEAT_AT_MOST_SECONDS)
 
     def with_overrides(self, overrides):
         known = {f.name for f in fields(self)}

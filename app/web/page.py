@@ -234,7 +234,7 @@ def answer_events(answer_id):
     owned_answer_or_404(answer_id)
     release = take_reader(current_app.extensions["limiter"], answer_id, session["owner"], request.remote_addr)
     app = current_app._get_current_object()
-    before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].heartbeat_seconds)
+    before, events = follow_answer(app, answer_id, resume_offset(), app.config["CHAT"].page_heartbeat_seconds)
     events = subscriber_events(answer_id, before, events, finished_answer(app, answer_id))
     return Response(
         stream_with_context(release_when_done(events, release)),

@@ -111,6 +111,20 @@ def test_heartbeats_are_sent_while_the_model_is_silent(make_app):
     assert piece_texts(decode_events(body)) == ["late"]
 
 
+def test_the_page_hears_a_heartbeat_at_least_every_five_seconds_whatever_the_programs_get(make_app):
+    # static/stream_health.js reopens a stream silent for two of the periods
+    # the bubble names: with the programs' 15 s, a frozen page would wait 30 s.
+    model = ScriptedChatModel(pieces=["late"], delay=0.35)
+    client = make_app(chat_model=model, heartbeat_seconds=15.0).test_client()
+    _conversation_id, _answer_id, bubbles = post(client, "/messages", message="hello")
+    assert 'data-heartbeat-seconds="5.0"' in bubbles
+    assert client.application.config["CHAT"].page_heartbeat_seconds == 5.0
+    client = make_app(chat_model=model, heartbeat_seconds=0.1).test_client()
+    _conversation_id, _answer_id, bubbles = post(client, "/messages", message="hello")
+    assert 'data-heartbeat-seconds="0.1"' in bubbles, "a shorter setting stands"
+    assert len(heartbeats(read_all(subscribe(client, bubbles)))) >= 2
+
+
 def test_a_follow_up_sends_the_earlier_turns_to_the_model(make_app):
     model = ScriptedChatModel(pieces=["Baseball is a bat-and-ball game."])
     client = make_app(chat_model=model).test_client()
