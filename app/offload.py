@@ -50,7 +50,10 @@ def iterate_on_a_thread_of_its_own(make_iterator):
     tokens): it runs at its own pace, never waiting for the hub, and the
     caller waits for the next item without blocking the hub. Closing the
     returned generator stops the thread after its current item and closes
-    the iterator there, on the thread that ran it.
+    the iterator there, on the thread that ran it, and returns only once the
+    thread is done: whatever the iterator uses (a llama.cpp context) is free
+    again when close() returns, so the next user cannot run into the token
+    step still under way (llama.cpp aborts the process on that).
     """
     channel = _HubChannel() if _gevent_patched_threads() else _PlainChannel()
     leaving = []  # non-empty once the caller has gone: read by the thread
@@ -72,17 +75,23 @@ def iterate_on_a_thread_of_its_own(make_iterator):
             channel.put((False, exc))
 
     _start_native_thread(produce)
+    finished = False
     try:
         while True:
             ok, item = channel.get()
             if ok:
                 yield item
-            elif item is _DONE:
-                return
             else:
+                finished = True
+                if item is _DONE:
+                    return
                 raise item
     finally:
         leaving.append(True)
+        # The caller went away mid-iteration: wait (without blocking the hub)
+        # for the thread to finish its current item and close the iterator.
+        while not finished:
+            finished = not channel.get()[0]
 
 
 def _start_native_thread(function):
