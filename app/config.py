@@ -61,7 +61,9 @@ class Config:
     rate_failed_auth_per_hour: int = 30  # wrong API keys per network address (IPv6: per /64)
     rate_limit_store: str = "machine"  # this machine's workers; "database": every app server
     rate_limit_file: str = ""  # the machine store's SQLite file; default instance/rate-limits.sqlite3
-    history_max_chars: int = 24000
+    # Earlier turns sent with a question, in characters: four pasted documents
+    # for Gemini, what the offline model's context holds (default_history_chars).
+    history_max_chars: int = 400_000
     # What one owner's conversations may keep, in MB (app/storage/storage_use.py); 0: no limit.
     storage_per_person_mb: float = 200.0
     # Files attached to a message (app/attachments/): the largest, in MB, and
@@ -260,7 +262,7 @@ def load_config(env=None):
         rate_failed_auth_per_hour=_int(env, "CHAT_RATE_FAILED_AUTH_PER_HOUR", 30),
         rate_limit_store=env.get("CHAT_RATE_LIMIT_STORE", "").strip().lower() or "machine",
         rate_limit_file=env.get("CHAT_RATE_LIMIT_FILE", "").strip(),
-        history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", 24000, minimum=1),
+        history_max_chars=_int(env, "CHAT_HISTORY_MAX_CHARS", default_history_chars(provider), minimum=1),
         storage_per_person_mb=_megabytes(env, "CHAT_STORAGE_PER_PERSON_MB", 200.0),
         attachment_max_mb=_float(env, "CHAT_ATTACHMENT_MAX_MB", 5.0),
         attachments_per_message=_int(env, "CHAT_ATTACHMENTS_PER_MESSAGE", 3),
@@ -356,6 +358,18 @@ def default_message_chars(provider):
     for Gemini (and the fake model, which stands in for it), what the offline
     model's context holds for it."""
     return LOCAL_MAX_MESSAGE_CHARS if provider == "local" else Config.max_message_chars
+
+
+# The offline model's 4,096-token context holds about this much history.
+LOCAL_HISTORY_MAX_CHARS = 24000
+
+
+def default_history_chars(provider):
+    """The history sent unless CHAT_HISTORY_MAX_CHARS says: with Gemini (and
+    the fake model) several messages at the message limit, so a pasted
+    document is still read with the next question; with the offline model
+    what its context holds (it trims further to fit, and says so)."""
+    return LOCAL_HISTORY_MAX_CHARS if provider == "local" else Config.history_max_chars
 
 
 def max_body_bytes(config):

@@ -55,3 +55,10 @@ def test_the_offline_model_keeps_a_limit_its_context_holds():
     assert load_config({**env, "CHAT_PROVIDER": "local"}).max_message_chars == 8000
     assert load_config({**env, "CHAT_PROVIDER": "vertexai", "GOOGLE_CLOUD_PROJECT": "p"}).max_message_chars == 100_000
     assert load_config({**env, "CHAT_PROVIDER": "local", "CHAT_MAX_MESSAGE_CHARS": "20000"}).max_message_chars == 20000
+
+
+def test_a_pasted_document_is_sent_again_with_the_next_question_to_gemini_not_to_the_small_offline_model():
+    gemini = load_config({"GOOGLE_CLOUD_PROJECT": "p", "SECRET_KEY": "k" * 64})
+    offline = load_config({"SECRET_KEY": "k" * 64})
+    assert gemini.history_max_chars >= 2 * gemini.max_message_chars
+    assert offline.history_max_chars == 24000 and offline.max_message_chars == 8000
