@@ -81,11 +81,13 @@ def test_the_no_script_frame_grows_through_nginx_also_gzipped(stack):
         assert r.headers["Content-Type"].startswith("text/html")
         assert r.headers.get("Content-Encoding") == "gzip"
         chunks = r.iter_content(chunk_size=None, decode_unicode=True)
-        while 'id="answer-text">a' not in seen:
+        while 'id="answer-text"><div class="text tail">a' not in seen:
             seen += next(chunks)
         assert 'id="answer-end"' not in seen, "the first piece came with the end: held back"
         seen += "".join(chunks)
-    assert re.search(r'id="answer-text">abcdefghij</div><p class="notice" id="answer-end">', seen)
+    # The plain text as it came, then (hidden by the style sheet) the block rendered at the end.
+    assert re.search(r'id="answer-text"><div class="text tail">abcdefghij</div><p>abcdefghij</p>\s*</div>'
+                     r'<p class="notice" id="answer-end">', seen)
 
 
 def test_static_files_are_served_by_nginx_with_long_caching(stack):
