@@ -45,6 +45,10 @@ def wait_until_a_delete_waits_for_a_lock(engine, deadline_seconds=60):
             if waiting:
                 watching.dispose()
                 return
+            # A transaction sees one snapshot of pg_stat_activity (PostgreSQL
+            # caches the statistics it read until the transaction ends): end
+            # it, or a wait that starts after the first look is never seen.
+            watcher.rollback()
             time.sleep(0.02)
     raise AssertionError("the delete never waited for the answer's lock")
 
