@@ -13,11 +13,13 @@ sampling and max tokens). Through the app: POST /api/chat/stream to a real
 gunicorn (one worker, the project's gunicorn.conf.py). Both: time from the
 request to the first text, and tokens per second after it (the answer's
 tokens, counted with the model's tokenizer, over the time from its first
-text to its last). One unmeasured answer on each side first loads the model.
+text to its last). One unmeasured answer on each side first loads the model;
+then the two take turns, so other work on the machine weighs on both alike.
 Prints medians over the runs and the ratio of the speeds.
 
-On 2 cores with the default (Qwen2.5-Coder-1.5B, answers of ~150 tokens) a
-run with the defaults takes about 3 minutes on a quiet machine.
+On 2 cores with the default (Qwen2.5-Coder-1.5B, answers of ~70 tokens) a
+run with the defaults took 49 s on a lightly loaded machine, 6 minutes on a
+very busy one. Figures and what they mean: docs/local_model.md.
 """
 
 import argparse
@@ -90,17 +92,20 @@ def main():
         env["CHAT_LOCAL_MAX_TOKENS"] = str(args.max_tokens)
     model = build_local_model(load_config(env))  # the app's model file, threads, sampling and max tokens
 
-    # Alone first, in this process; its model (loaded as the app loads it)
-    # also counts the app's tokens.
+    # The bench's own copy of the model (loaded as the app loads it) answers
+    # alone and counts the app's tokens. The two take turns, run by run, so
+    # other work on the machine weighs on both alike.
     llm = load_llama(model.model_path, model.threads)
-    alone(llm, model)  # warm up
-    alone_results = [alone(llm, model) for _ in range(args.runs)]
+    alone_results, app_results = [], []
     with tempfile.TemporaryDirectory() as tmp, gunicorn(Path(tmp), {**env, "GUNICORN_ACCESS_LOG": "/dev/null"}) as (
         base, log, _process,
     ):
         try:
+            alone(llm, model)  # warm up
             through_app(base, llm)  # warm up: the worker loads the model
-            app_results = [through_app(base, llm) for _ in range(args.runs)]
+            for _ in range(args.runs):
+                alone_results.append(alone(llm, model))
+                app_results.append(through_app(base, llm))
         except requests.RequestException:
             print(f"The app's answer failed; the end of its log:\n{log.read_text()[-3000:]}", file=sys.stderr)
             raise
