@@ -46,6 +46,8 @@ class Conversation(Base):
     # Made by an import (app/storage/imports.py): the id it had where it was
     # first exported, unique per owner, so the same file imported again adds nothing.
     imported_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Pinned to the top of the sidebar (app/storage/conversation_pages.py), newest pin first; None: not pinned.
+    pinned_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"

@@ -97,7 +97,7 @@ def test_load_more_reaches_the_conversations_past_the_first_hundred(page, server
     assert listed.count() == 100
     more = page.get_by_role("link", name="Load more conversations")
     more.click()
-    page.wait_for_function("() => document.querySelectorAll('#conversation-list li:not(.load-more)').length === 130")
+    page.wait_for_function("() => document.querySelectorAll('#conversation-list li.conversation-item').length === 130")
     assert listed.all_inner_texts() == titles
     assert page.get_by_role("link", name="Load more conversations").count() == 0
     # The keyboard goes on at the first conversation it brought.

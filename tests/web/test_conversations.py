@@ -51,7 +51,7 @@ def test_the_sidebar_lists_conversations_newest_first_titled_from_the_first_mess
     time.sleep(0.01)
     send(client, "Second conversation")
     page = client.get("/").get_data(as_text=True)
-    titles = re.findall(r'<li id="conv-[^"]+"><a href="/c/[^"]+"[^>]*>([^<]+)</a></li>', page)
+    titles = re.findall(r'<li id="conv-[^"]+"[^>]*><a href="/c/[^"]+"[^>]*>([^<]+)</a>', page)
     assert titles[0] == "Second conversation"
     assert titles[1].startswith("First conversation x") and titles[1].endswith("…") and len(titles[1]) == 60
 

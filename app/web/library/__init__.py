@@ -2,7 +2,8 @@
 all, export them, import them, delete them all.
 
 One blueprint (`library`), its routes by job: `search` (the sidebar's search
-box), `listing` (the sidebar's "Load more" pages), `export` (one
+box), `listing` (the sidebar's "Load more" pages), `pinning` (an item's
+Pin/Unpin), `export` (one
 conversation as Markdown, all of them as JSON) and `your_data` (the account
 area's page: the exports, an import, Delete all; its forms need the page's
 CSRF token). Every route reads only the
@@ -20,4 +21,4 @@ bp = Blueprint("library", __name__)
 bp.before_request(ensure_browser_owner)
 
 # The routes register themselves on `bp`.
-from app.web.library import export, listing, search, your_data  # noqa: E402,F401
+from app.web.library import export, listing, pinning, search, your_data  # noqa: E402,F401

@@ -3,9 +3,10 @@ htmx, or a page of its own for a plain link (without JavaScript)."""
 
 from flask import abort, current_app, render_template, request, session
 
-from app.storage.conversation_pages import Cursor, conversation_page
+from app.storage.conversation_pages import Cursor
 from app.storage.engine import session_for
 from app.web.library import bp
+from app.web.library.sidebar import sidebar_page
 
 
 @bp.get("/conversations")
@@ -14,10 +15,10 @@ def more_conversations():
     if request.args.get("after") and after is None:
         abort(400, "This link to more conversations is not valid: go back to the chat and try again.")
     with session_for(current_app) as db:
-        page = conversation_page(db, session["owner"], after)
-    from_htmx = request.headers.get("HX-Request") == "true"
-    # htmx focuses the first conversation it brings, where the keyboard was.
-    focus_item = page.conversations[0].id if from_htmx and page.conversations else None
-    return render_template("_conversation_page.html" if from_htmx else "conversations.html",
-                           conversations=page.conversations, more_after=page.next_after, conversation=None,
-                           focus_item=focus_item)
+        page = sidebar_page(db, session["owner"], after)
+        from_htmx = request.headers.get("HX-Request") == "true"
+        # htmx focuses the first conversation it brings, where the keyboard was.
+        items = [item for _heading, item in page.rows if item is not None]
+        focus_item = items[0].id if from_htmx and items else None
+        return render_template("_conversation_page.html" if from_htmx else "conversations.html",
+                               sidebar=page, more_after=page.more_after, conversation=None, focus_item=focus_item)

@@ -6,7 +6,7 @@ import re
 from tests.conftest import HTMX
 from tests.web.library.conversation_rows import owner_of, store_conversations
 
-LINK = re.compile(r'<li id="conv-([^"]+)">')
+LINK = re.compile(r'<li id="conv-([^"]+)"')
 MORE = re.compile(r'<li class="load-more"><a href="(/conversations\?after=[^"]+)"')
 
 
