@@ -6,7 +6,7 @@ from typing import NamedTuple
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.storage.answer_endings import BLOCKED, INTERRUPTED, STOPPED, Finished
+from app.storage.answer_endings import BLOCKED, INTERRUPTED, STOPPED, TRUNCATED, Finished
 from app.storage import attachment_store, driver_sql
 from app.storage.storage_use import size_of
 from app.providers.ending import Usage
@@ -337,6 +337,41 @@ def save_answer(connection, answer_id, finished, rendered):
     params = {"answer_id": answer_id, "rendered": rendered, "stored_bytes": stored_bytes, **columns}
     driver_sql.run(connection, _COUNT_ANSWER, params)
     driver_sql.run(connection, statement, params)
+
+
+# Continue: a truncated answer that is its conversation's last message is
+# streaming again, claimed by the process that continues it, in one statement
+# (of two Continue clicks, one reopens it, the other finds it streaming).
+_REOPEN_TRUNCATED = f"""
+    UPDATE messages SET outcome = '{STREAMING}', error = '', generator = :generator, alive_at = :now
+    WHERE id = :answer_id AND role = 'assistant' AND outcome = '{TRUNCATED}'
+      AND conversation_id IN (SELECT id FROM conversations WHERE owner_id = :owner_id)
+      AND NOT EXISTS (SELECT 1 FROM messages later
+                      WHERE later.conversation_id = messages.conversation_id AND later.id > messages.id)
+    RETURNING content, thoughts, input_tokens, output_tokens, reasoning_tokens"""
+
+
+class Reopened(NamedTuple):
+    """What a reopened answer already has: the continuation is added to it."""
+
+    text: str
+    thoughts: str
+    usage: Usage | None
+
+
+def reopen_truncated(connection, owner_id, answer_id, generator, now):
+    """Make `owner_id`'s truncated answer `answer_id`, the last message of its
+    conversation, streaming again and claimed by `generator`; its Reopened, or
+    None if it is not theirs, not truncated (already continued) or not last.
+    `connection`: a Core connection in a transaction."""
+    found = driver_sql.rows(connection, _REOPEN_TRUNCATED, {
+        "answer_id": answer_id, "owner_id": owner_id, "generator": generator,
+        "now": driver_sql.timestamp(connection, now),
+    })
+    if not found:
+        return None
+    text, thoughts, input_tokens, output_tokens, reasoning_tokens = found[0]
+    return Reopened(text or "", thoughts or "", Usage.stored(input_tokens, output_tokens, reasoning_tokens))
 
 
 def mark_stopped(session, owner_id, answer_id):

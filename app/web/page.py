@@ -23,7 +23,7 @@ from app.answers.exchanges import (
     NothingToRedo, begin_exchange,
 )
 from app.answers.exchanges import OverStorageAllowance
-from app.answers.generation import claim_and_generate, generate_unless_claimed
+from app.answers.generation import claim_and_generate, continue_answer, generate_unless_claimed
 from app.answers.prices import model_name_of
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
@@ -32,6 +32,7 @@ from app.refusals import http_error, refused
 from app.rendering.page_events import subscriber_events
 from app.rendering.progressive import progressive_document
 from app.storage import queries
+from app.storage.conversation_pages import conversation_page
 from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
 from app.web.attachment_input import form_uploads
@@ -99,13 +100,10 @@ def owned_conversation(db, conversation_id):
 
 
 def render_chat(conversation_id=None, error="", draft="", status=200):
-    # Here, not at the top: the library's blueprint imports this module.
-    from app.web.library.sidebar import sidebar_page
-
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id) if conversation_id else None
         messages = list(conversation.messages) if conversation else []
-        sidebar = sidebar_page(db, session["owner"])  # the list, under its date headings
+        conversations, more_after = conversation_page(db, session["owner"])
     for message in messages:
         # An answer generated in this process is shown as far as it has got,
         # not as far as its last checkpoint.
@@ -114,7 +112,7 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
             message.content, message.thoughts = live.text, live.thoughts
     last_question_id, last_answer_id = queries.last_ids(messages)
     page = render_template(
-        "chat.html", conversation=conversation, messages=messages, sidebar=sidebar, more_after=sidebar.more_after,
+        "chat.html", conversation=conversation, messages=messages, conversations=conversations, more_after=more_after,
         last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft, whole_page=True,
         max_message_chars=current_app.config["CHAT"].max_message_chars,
     )
@@ -299,6 +297,38 @@ def regenerate(conversation_id):
         return refuse(error, conversation_id, "")
     except NothingToRedo as error:
         return refuse(BadInput(400, str(error)), conversation_id, "")
+
+
+CANNOT_CONTINUE = ("This answer cannot be continued: only the last answer of a conversation, "
+                   "cut off at the length limit, can be.")
+
+
+@bp.post("/answers/<row_id:answer_id>/continue")
+def continue_truncated(answer_id):
+    """Continue a truncated answer from where it stopped, into the same answer
+    (app/answers/continuation.py). htmx gets the answer's bubble streaming
+    again, subscribed from the text it has; a plain form is redirected to
+    the conversation, where it streams into a frame."""
+    conversation_id = owned_answer_or_404(answer_id)
+    app = current_app._get_current_object()
+    # A stream slot and the message rate, as Regenerate takes them.
+    with admit_answer(app, session["owner"], request.remote_addr) as slot:
+        earlier = continue_answer(app, session["owner"], answer_id)
+        if earlier is None:
+            # 409: continued already (a double click), or no longer the last answer.
+            return refuse(BadInput(409, CANNOT_CONTINUE), conversation_id, "")
+        slot.hand_to(answer_id)
+    if not from_htmx():
+        url = url_for("chat.show_conversation", conversation_id=conversation_id)
+        return redirect(f"{url}#m-{answer_id}", code=303)
+    with app.extensions["db_engine"].connect() as connection:
+        message = queries.shown_message(connection, answer_id)
+    if message is None:  # its conversation was deleted meanwhile
+        abort(404)
+    # Streaming, as it was when reopened, even if the model has written more
+    # (or finished) meanwhile: its subscription asks for the rest from there.
+    message.outcome, message.content, message.thoughts = queries.STREAMING, earlier.text, earlier.thoughts
+    return render_template("_continue_start.html", message=message)
 
 
 @bp.post("/answers/<row_id:answer_id>/stop")
