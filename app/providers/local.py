@@ -86,9 +86,9 @@ class LocalChatModel(TextStreamingChatModel):
     threads: int = 0
     max_tokens: int = 512
     # Qwen's own generation settings for its small instruct models. Against
-    # top-p 0.95 and top-k 40 (llama.cpp's), they took the default from 23
-    # and 24 of 34 to 29 and 27 on the everyday prompts (docs/local_model.md):
-    # fewer unlikely tokens, fewer slips in sums and translations.
+    # top-p 0.95 and top-k 40 (llama.cpp's), they took the default from 23,
+    # 24 and 30 of 34 to 29, 27 and 30 on the everyday prompts over three
+    # seeds (docs/local_model.md): fewer unlikely tokens, fewer slips.
     temperature: float = 0.7
     top_p: float = 0.8
     top_k: int = 20
