@@ -1,7 +1,8 @@
 // The sidebar: tells the server the browser's time zone (the `tz` cookie,
 // for the list's Today / Yesterday headings: app/web/library/date_groups.py),
 // and takes away a conversation's "writing…" marker when the answer on the
-// page has ended.
+// page has ended, and a date heading left with nothing under it when its
+// last conversation moved up to Today.
 (function () {
   "use strict";
 
@@ -23,6 +24,17 @@
       .forEach(function (marker) { marker.remove(); });
   }
 
-  document.addEventListener("htmx:after:swap", dropFinishedMarker);
+  function dropEmptyHeadings() {
+    // "Today" stays, even empty (hidden): the next conversation goes under it.
+    document.querySelectorAll("#conversation-list .conversation-group:not(#group-today)").forEach(function (heading) {
+      var next = heading.nextElementSibling;
+      if (!next || !next.classList.contains("conversation-item")) heading.remove();
+    });
+  }
+
+  document.addEventListener("htmx:after:swap", function () {
+    dropFinishedMarker();
+    dropEmptyHeadings();
+  });
   document.addEventListener("htmx:sse:close", dropFinishedMarker);
 })();

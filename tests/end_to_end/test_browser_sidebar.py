@@ -1,7 +1,8 @@
 """The sidebar as a person uses it in Chromium, at 1280 px and at 375 px:
 conversations under date headings, an item's own menu (reached and used by
-keyboard alone to rename; Pin moves it under "Pinned"; Delete), and the
-"writing…" marker while an answer streams."""
+keyboard alone to rename; Pin moves it under "Pinned"; Delete), the
+"writing…" marker while an answer streams, and a conversation written in
+again moving up to Today."""
 
 import re
 from datetime import datetime, timedelta, timezone
@@ -82,13 +83,25 @@ def test_headings_pin_rename_by_keyboard_delete_and_the_writing_marker(browser, 
         marker.wait_for(state="detached", timeout=TIMEOUT_MS)
         page.wait_for_selector(".message.assistant:not(.outcome-streaming)", timeout=TIMEOUT_MS)
 
+        # Written in again, a conversation moves up to Today; the heading it leaves empty goes.
+        open_list(page)
+        item(page, "Yesterday's tides").locator("> a").click()
+        page.wait_for_url(re.compile(r"/c/"))
+        send(page, "And tomorrow?")
+        page.wait_for_selector("#transcript .message.assistant", timeout=TIMEOUT_MS)  # the stored one had none
+        open_list(page)
+        assert headings(page) == ["Today", month]
+        titles = page.locator("#conversation-list .conversation-item > a").all_inner_texts()
+        assert titles[:2] == ["Yesterday's tides", "Hello sidebar"]
+        page.wait_for_selector("#transcript .message.assistant:not(.outcome-streaming)", timeout=TIMEOUT_MS)
+
         # Pin: the item moves to the top, under "Pinned".
         open_list(page)
         item(page, "Old tides").locator(".item-menu > summary").click()
         item(page, "Old tides").get_by_role("button", name="Pin", exact=True).click()
         page.wait_for_load_state()
         open_list(page)
-        assert headings(page) == ["Pinned", "Today", "Yesterday"]
+        assert headings(page) == ["Pinned", "Today"]
         titles = page.locator("#conversation-list .conversation-item > a").all_inner_texts()
         assert titles[0] == "Old tides"
 
