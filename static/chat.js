@@ -312,13 +312,13 @@
     if (title) document.title = title.textContent.trim() + " · Chat";
   }
 
-  // After Stop, Regenerate or Edit, the keyboard goes back to the box, not
+  // After Stop, Regenerate, Edit or Continue, the keyboard goes back to the box, not
   // to the page's start. As the request starts, not when it ends: Stop ends
   // the answer at once, and the answer's last event can replace its bubble
   // (the form with it) before Stop's response comes, and an event on a form
   // no longer in the page never reaches the document.
   document.addEventListener("htmx:before:request", function (event) {
-    var form = event.target.closest && event.target.closest("form.stop, form.regenerate, details.edit form");
+    var form = event.target.closest && event.target.closest("form.stop, form.regenerate, form.continue, details.edit form");
     if (form) document.getElementById("message").focus();
   });
 

@@ -56,7 +56,11 @@ def test_continue_streams_the_rest_into_the_same_bubble(browser, server, standin
         assert box["x"] >= 0 and box["x"] + box["width"] <= device["viewport"]["width"], "on screen"
         assert_no_blocking(axe(page), f"with a truncated answer offering Continue ({scheme})")
 
-        button.click()
+        if device is DESKTOP:  # by keyboard: it lands in the message box, as after Retry
+            button.focus()
+            page.keyboard.press("Enter")
+        else:
+            button.tap()
         # The same bubble streams again, keeping its text and adding the rest.
         expect(same).to_have_class("message assistant outcome-streaming", timeout=TIMEOUT_MS)
         page.wait_for_function(
@@ -66,6 +70,8 @@ def test_continue_streams_the_rest_into_the_same_bubble(browser, server, standin
                      && bubble.innerText.includes(first) && bubble.innerText.includes(next);
                }""", arg=[answer_id, FIRST, REST[0].strip()], timeout=TIMEOUT_MS)
         expect(same.get_by_role("button", name="Stop")).to_be_visible()
+        if device is DESKTOP:
+            expect(page.locator("#message")).to_be_focused()
 
         page.wait_for_selector(f"#{answer_id}.outcome-complete", timeout=TIMEOUT_MS)
         assert same.locator(".markdown").inner_text().strip() == FIRST + "".join(REST)
