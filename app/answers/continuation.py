@@ -32,12 +32,14 @@ def joined(earlier, finished):
     """The answer that `finished` (a reply_pipeline.Finished of the model call
     that continued it) makes of `earlier` (queries.Reopened; None: it
     continued nothing): the texts and thoughts one after the other, and the
-    tokens of both calls, so the answer's stats and cost count all of it."""
+    tokens and seconds of both calls, so that the answer's cost and its
+    tokens per second count all of it. (Its time to the first words stays the
+    continuation's: the pieces of the first call are not kept.)"""
     if earlier is None:
         return finished
     return replace(finished, text=earlier.text + finished.text,
                    thoughts=earlier.thoughts + (finished.thoughts or ""),
-                   usage=_added(earlier.usage, finished.usage))
+                   usage=_added(earlier.usage, finished.usage), seconds=earlier.seconds + finished.seconds)
 
 
 def _added(first, second):

@@ -348,7 +348,7 @@ _REOPEN_TRUNCATED = f"""
       AND conversation_id IN (SELECT id FROM conversations WHERE owner_id = :owner_id)
       AND NOT EXISTS (SELECT 1 FROM messages later
                       WHERE later.conversation_id = messages.conversation_id AND later.id > messages.id)
-    RETURNING content, thoughts, input_tokens, output_tokens, reasoning_tokens"""
+    RETURNING content, thoughts, input_tokens, output_tokens, reasoning_tokens, answer_seconds"""
 
 
 class Reopened(NamedTuple):
@@ -357,6 +357,7 @@ class Reopened(NamedTuple):
     text: str
     thoughts: str
     usage: Usage | None
+    seconds: float = 0.0  # how long the model took to write it
 
 
 def reopen_truncated(connection, owner_id, answer_id, generator, now):
@@ -370,8 +371,9 @@ def reopen_truncated(connection, owner_id, answer_id, generator, now):
     })
     if not found:
         return None
-    text, thoughts, input_tokens, output_tokens, reasoning_tokens = found[0]
-    return Reopened(text or "", thoughts or "", Usage.stored(input_tokens, output_tokens, reasoning_tokens))
+    text, thoughts, input_tokens, output_tokens, reasoning_tokens, seconds = found[0]
+    return Reopened(text or "", thoughts or "", Usage.stored(input_tokens, output_tokens, reasoning_tokens),
+                    seconds or 0.0)
 
 
 def mark_stopped(session, owner_id, answer_id):
