@@ -194,7 +194,7 @@ def test_phone_the_conversation_list_opens_with_a_tap(new_page):
     bar = page.locator("nav.sidebar").bounding_box()
     assert bar["y"] == 0 and bar["height"] <= 8 + 44 + 8 + 1
     assert page.locator("#conversation-list").count() == 1
-    toggle = page.locator("nav.sidebar summary")
+    toggle = page.locator("nav.sidebar .conversations > summary")
     expect(toggle).to_have_accessible_name("Conversations")
     assert disclosures(page)["Conversations"] is False, "a disclosure button, named and folded"
     links = page.locator("#conversation-list a")
@@ -234,7 +234,7 @@ def test_phone_the_conversation_list_opens_without_javascript(new_page):
     state = watched.page.context.storage_state()
     without_js = new_page("/", **PHONE, java_script_enabled=False, storage_state=state)
     page = without_js.page
-    page.locator("nav.sidebar summary").tap()
+    page.locator("nav.sidebar .conversations > summary").tap()
     older_link = page.get_by_role("link", name="Older conversation about apples")
     expect(older_link).to_be_visible()
     older_link.tap()
@@ -247,7 +247,7 @@ def test_narrow_window_the_list_opens_and_is_followed_by_keyboard_alone(new_page
     older, _newer = start_two_conversations(watched.page)
     page = watched.page
     page.goto(page.url.rsplit("/c/", 1)[0] + "/")
-    toggle = page.locator("nav.sidebar summary")
+    toggle = page.locator("nav.sidebar .conversations > summary")
     links = page.locator("#conversation-list a")
     expect(toggle).to_be_visible()
     expect(links.first).to_be_hidden()
@@ -271,6 +271,8 @@ def test_narrow_window_the_list_opens_and_is_followed_by_keyboard_alone(new_page
     assert focused(page.locator("#search-box")), "the opened list starts with its search"
     page.keyboard.press("Tab")
     assert focused(links.nth(0))
+    page.keyboard.press("Tab")  # each conversation's own menu comes after it
+    assert page.evaluate("document.activeElement.matches('#conversation-list .item-menu > summary')")
     page.keyboard.press("Tab")
     assert focused(links.nth(1)) and links.nth(1).inner_text() == "Older conversation about apples"
     page.keyboard.press("Enter")
@@ -302,7 +304,7 @@ def test_every_control_is_big_enough_to_hit(new_page, device, minimum):
         page.locator(".conversation-actions summary", has_text=summary).click()
     page.locator("details.edit summary").click()
     if device is PHONE:
-        page.locator("nav.sidebar summary").click()
+        page.locator("nav.sidebar .conversations > summary").click()
     assert undersized(page, minimum) == []
     assert visible_controls(page) >= 14, "everything that should be measured was found"
     assert scroll_width(page) <= device["viewport"]["width"], "the opened forms fit across too"
@@ -317,7 +319,7 @@ def test_wide_screen_shows_the_sidebar_as_before(new_page):
     page.reload()
     sidebar = page.locator("nav.sidebar").bounding_box()
     assert sidebar["x"] == 0 and sidebar["width"] == 256 and sidebar["height"] == 900, "a full-height column"
-    expect(page.locator("nav.sidebar summary")).to_be_hidden()
+    expect(page.locator("nav.sidebar .conversations > summary")).to_be_hidden()
     link = page.get_by_role("link", name=re.compile("^Wide things, one after another"))
     expect(link).to_be_visible()
     assert link.get_attribute("aria-current") == "page"

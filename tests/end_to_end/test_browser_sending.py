@@ -43,7 +43,7 @@ def test_a_double_click_and_a_double_enter_send_once(page):
     page.keyboard.press("Enter")
     wait_until_answered(page, 2)
     assert page.locator(".message.user .text").all_inner_texts() == ["only once please", "and this once too"]
-    assert page.locator("#conversation-list li").count() == 1, "one conversation"
+    assert page.locator("#conversation-list li.conversation-item").count() == 1, "one conversation"
     page.reload()
     assert page.locator(".message.user").count() == 2, "saved once each"
 

@@ -95,7 +95,7 @@ def test_a_person_signs_in_takes_their_browsers_conversations_along_and_signs_ou
                                   lambda route: route.fulfill(status=200, content_type="text/css", body=""))
                 bob.goto(url + "/")
                 sign_in_at_provider(bob, "bob")
-                assert bob.locator("#conversation-list li").count() == 0
+                assert bob.locator("#conversation-list li.conversation-item").count() == 0
                 for address in (mine, from_before.replace(anonymous_url, url)):
                     assert bob.goto(address).status == 404
             finally:
