@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.answers.generation import reap_if_abandoned
+from app.providers import gemini_models
 from app.operations.request_ids import current_request_id
 from app.storage import attachment_store, queries, storage_use
 from app.storage.engine import session_for
@@ -84,11 +85,25 @@ class AnswerChoices:
     CHAT_MODELS (None: the conversation's; a new message's choice becomes the
     conversation's, a Regenerate's is for that answer only); `search`: ground
     it in Google Search (CHAT_SEARCH decides whether it may); `instructions`:
-    a new conversation's (None: CHAT_SYSTEM_PROMPT)."""
+    a new conversation's (None: CHAT_SYSTEM_PROMPT); `thinking`: the
+    Thinking switch for this answer (None: the model's default; see
+    thinking_allowed)."""
 
     model: str | None = None
     search: bool = False
     instructions: str | None = None
+    thinking: bool | None = None
+
+
+def thinking_allowed(config, model, asked):
+    """The Thinking switch kept for an answer of `model`: None where thinking
+    is not offered (not Gemini, or CHAT_THINKING_BUDGET=0: the API refuses a
+    request to think there), else `asked`; gemini_models.ThinkingRefused for
+    "do not think" to a model that always thinks."""
+    if asked is None or not config.shows_thinking:
+        return None
+    gemini_models.thinking_budget_for(model, asked, config.thinking_budget)
+    return asked
 
 
 def search_allowed(config, asked):
@@ -142,11 +157,12 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices, upload
     if not conversation_id:
         instructions = config.system_prompt if choices.instructions is None else choices.instructions
         conversation = queries.start_conversation(owner, text, models.choose(choices.model), instructions)
+        thinking = thinking_allowed(config, conversation.model, choices.thinking)
         # A first message loads nothing, so it needs no ORM session: a plain
         # transaction costs about 40 us less, and every new chat pays for it.
         with current_app.extensions["db_engine"].begin() as connection:
             question, answer = queries.add_exchange(connection, conversation, text, models.label(conversation.model),
-                                                    current_request_id(), send_key, search)
+                                                    current_request_id(), send_key, search, thinking)
             _attach(connection, owner, conversation, question, uploads)
         return Exchange(conversation, question, answer, is_new=True)
     with session_for(current_app) as db:
@@ -176,8 +192,9 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices, upload
         # The removals and the new rows commit together.
         if removed:
             storage_use.recount_conversation(db.connection(), conversation.id)
+        thinking = thinking_allowed(config, models.choose(model), choices.thinking)
         question, answer = queries.add_exchange(db.connection(), conversation, text, models.label(model),
-                                                current_request_id(), send_key, search)
+                                                current_request_id(), send_key, search, thinking)
         _attach(db.connection(), owner, conversation, question, uploads, carried)
         db.commit()
         return Exchange(conversation, question, answer, is_new=False, removed_ids=removed)

@@ -33,6 +33,7 @@ from app.answers.continuation import continue_instruction, joined
 from app.answers.model_history import history_for_model, to_chat_messages
 from app.answers.prices import PriceTable, model_name_of
 from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_reply
+from app.providers import gemini_models
 from app.providers.thought import Thought
 from app.providers.waiting import Waiting
 from app.operations import log_context
@@ -257,10 +258,23 @@ def _model_request(app, answer_id, earlier=None):
     messages = to_chat_messages(turns, asked.instructions)
     if earlier is not None:
         messages.append(continue_instruction())
-    model = models.get(models.name_for_label(asked.model_label))
+    name = models.name_for_label(asked.model_label)
+    model = gemini_models.with_thinking(models.get(name), answer_thinking_budget(config, name, asked.thinking))
     request = ModelRequest(model, messages, asked.search, asked.owner_id, asked.conversation_id, asked.model_label,
                            left_out)
     return asked.owner_id, request, log_fields
+
+
+def answer_thinking_budget(config, name, thinking):
+    """The thinking budget of an answer whose message's switch was `thinking`
+    (checked when it was saved: app/answers/exchanges.thinking_allowed), or
+    None for the model's own setting."""
+    if thinking is None or not config.shows_thinking:
+        return None
+    try:
+        return gemini_models.thinking_budget_for(name, thinking, config.thinking_budget)
+    except gemini_models.ThinkingRefused:  # the model's rules changed since: its own way
+        return None
 
 
 def price_table(app):

@@ -230,6 +230,7 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
     metrics.answer_started()
     answer_deadline = started + limits.answer_seconds if limits.answer_seconds else None
     parts, thoughts, pieces, first_piece_at, result, attempt = [], [], 0, None, None, 0
+    first_thought_at = None  # how long it thought: from here to the first piece
     reader = None
     wake_asked = None  # when the ticker was asked to wake this reader
     model_left_out = None  # what the model's stream left out (each retry says it again)
@@ -246,11 +247,14 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
     def finish(outcome, error="", ending=None, kind=None):
         nonlocal result
         ttft = None if first_piece_at is None else first_piece_at - started
+        thought_seconds = None
+        if first_thought_at is not None:
+            thought_seconds = (first_piece_at or time.monotonic()) - first_thought_at
         result = Finished(
             "".join(parts), outcome, error, ttft, time.monotonic() - started, pieces,
             *((ending.finish_reason, ending.category, ending.usage) if ending else (None, None, None)),
             thoughts="".join(thoughts), grounding=ending.grounding if ending else None, error_kind=kind,
-            left_out=(left_out + model_left_out) or None,
+            left_out=(left_out + model_left_out) or None, thought_seconds=thought_seconds,
         )
         metrics.answer_finished(result)
         if on_finish is not None:
@@ -320,6 +324,8 @@ def _reply_events(model, messages, heartbeat_seconds, on_finish, stop_key, limit
                 continue
             if isinstance(item, Thought):
                 last_activity = last_sent = time.monotonic()
+                if first_thought_at is None:
+                    first_thought_at = last_activity
                 thoughts.append(item.text)
                 yield item
                 continue

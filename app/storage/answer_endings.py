@@ -36,6 +36,9 @@ class Finished:
     error_kind: str | None = None
     # What the model was not sent of the conversation (providers.left_out.LeftOut), or None.
     left_out: object = None
+    # From the first thought to the first piece of text (or the end, if no
+    # text came); None when the model shared no thoughts.
+    thought_seconds: float | None = None
 
     @property
     def pieces_per_second(self):

@@ -109,6 +109,12 @@ class Message(Base):
     grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Asked with Google Search (the toggle by the box): the question and its answer.
     search: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The composer's Thinking switch for the question and its answer (True:
+    # think, False: do not, None: the model's default; app/providers/
+    # gemini_models.py), and how long the answer thought: from its first
+    # thought to its first piece of text (the folded section says it).
+    thinking: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    thought_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     # What its model was not sent of the conversation, as JSON
     # (providers.left_out.LeftOut): the oldest messages, earlier files.
     left_out: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -65,9 +65,9 @@ _TOUCH_CONVERSATION = """
     WHERE id = :conversation_id"""
 _INSERT_MESSAGE = """
     INSERT INTO messages (conversation_id, role, content, outcome, error, model, created_at, request_id, send_key,
-                          search, stored_bytes)
+                          search, thinking, stored_bytes)
     VALUES (:conversation_id, :role, :content, :outcome, '', :model, :now, :request_id, :send_key, :search,
-            :stored_bytes)
+            :thinking, :stored_bytes)
     RETURNING id"""
 _CLAIM_ANSWER = f"""
     UPDATE messages SET generator = :generator, alive_at = :now
@@ -81,7 +81,7 @@ _REAP_ANSWER = f"""
     RETURNING id"""
 _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     first_piece_seconds = :first_piece_seconds, pieces_per_second = :pieces_per_second,
-    answer_seconds = :answer_seconds,
+    answer_seconds = :answer_seconds, thought_seconds = :thought_seconds,
     finish_reason = :finish_reason, block_category = :block_category,
     input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
     thoughts = :thoughts, grounding = :grounding, left_out = :left_out, stored_bytes = :stored_bytes"""
@@ -100,7 +100,8 @@ _SAVE_INTERRUPTED = f"""
     WHERE id = :answer_id"""
 
 
-def add_exchange(connection, conversation, user_text, model_label, request_id=None, send_key=None, search=False):
+def add_exchange(connection, conversation, user_text, model_label, request_id=None, send_key=None, search=False,
+                 thinking=None):
     """Save the user's turn (unless None), an empty answer marked streaming,
     and the conversation if `start_conversation` just made it, on
     `connection` (a Core connection in a transaction; the caller commits).
@@ -109,7 +110,8 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
     that asked (app/operations/request_ids.py); `send_key`: the composer's
     key for this message (a second message with the same key fails the
     unique index: IntegrityError); `search`: ground the answer in Google
-    Search (kept on both).
+    Search (kept on both); `thinking`: the message's Thinking switch (None:
+    not given; kept on both).
     """
     now = utcnow()
     stored_now = driver_sql.timestamp(connection, now)
@@ -125,11 +127,11 @@ def add_exchange(connection, conversation, user_text, model_label, request_id=No
                                                          "stored_bytes": question_bytes})
         set_committed_value(conversation, "updated_at", now)
     rows = [{"role": "assistant", "content": "", "outcome": STREAMING, "model": model_label, "request_id": request_id,
-             "send_key": None, "search": bool(search), "stored_bytes": 0}]
+             "send_key": None, "search": bool(search), "thinking": thinking, "stored_bytes": 0}]
     if user_text is not None:
         rows.insert(0, {"role": "user", "content": storable(user_text), "outcome": "complete", "model": "",
                         "request_id": request_id, "send_key": send_key, "search": bool(search),
-                        "stored_bytes": question_bytes})
+                        "thinking": thinking, "stored_bytes": question_bytes})
     messages = []
     for row in rows:
         message_id = driver_sql.run(connection, _INSERT_MESSAGE, {
@@ -207,7 +209,7 @@ def owned_answer(session, owner_id, answer_id):
 # Read by every subscription and every answer's start, so on the driver's
 # cursor too (the ORM's loads were a fifth of a worker's CPU in a burst).
 _ANSWER_REQUEST = """
-    SELECT c.owner_id, c.id, a.request_id, a.model, a.search, c.instructions
+    SELECT c.owner_id, c.id, a.request_id, a.model, a.search, c.instructions, a.thinking
     FROM messages a JOIN conversations c ON c.id = a.conversation_id
     WHERE a.id = :answer_id AND a.role = 'assistant'"""
 _UNCLAIMED = f"""
@@ -232,6 +234,7 @@ class AnswerRequest(NamedTuple):
     model_label: str
     search: bool
     instructions: str | None
+    thinking: bool | None = None  # the message's Thinking switch (None: not given)
 
 
 def answer_request(connection, answer_id):
@@ -239,8 +242,9 @@ def answer_request(connection, answer_id):
     found = driver_sql.rows(connection, _ANSWER_REQUEST, {"answer_id": answer_id})
     if not found:
         return None
-    owner_id, conversation_id, request_id, model_label, search, instructions = found[0]
-    return AnswerRequest(owner_id, conversation_id, request_id, model_label, bool(search), instructions)
+    owner_id, conversation_id, request_id, model_label, search, instructions, thinking = found[0]
+    return AnswerRequest(owner_id, conversation_id, request_id, model_label, bool(search), instructions,
+                         None if thinking is None else bool(thinking))
 
 
 def owned_answer_conversation(connection, owner_id, answer_id):
@@ -254,7 +258,7 @@ def owned_answer_conversation(connection, owner_id, answer_id):
 _SHOWN_COLUMNS = (
     "id", "conversation_id", "role", "content", "outcome", "error", "model", "first_piece_seconds",
     "pieces_per_second", "answer_seconds", "rendered", "finish_reason", "block_category", "input_tokens", "output_tokens",
-    "reasoning_tokens", "request_id", "thoughts", "grounding", "search", "left_out",
+    "reasoning_tokens", "thought_seconds", "request_id", "thoughts", "grounding", "search", "left_out",
 )
 _SHOWN_MESSAGE = f"SELECT {', '.join(_SHOWN_COLUMNS)} FROM messages WHERE id = :answer_id"
 
@@ -467,6 +471,7 @@ def finished_columns(finished):
         "first_piece_seconds": finished.first_piece_seconds,
         "pieces_per_second": finished.pieces_per_second,
         "answer_seconds": round(finished.seconds, 3) if finished.seconds else None,
+        "thought_seconds": round(finished.thought_seconds, 3) if finished.thought_seconds is not None else None,
         "finish_reason": finished.finish_reason,
         "block_category": finished.category,
         "input_tokens": usage.input_tokens if usage else None,

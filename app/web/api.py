@@ -49,9 +49,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 
 from app.attachments.model_content import content_for
 from app.answers.exchanges import (
-    AnswerChoices, ConversationNotFound, OverStorageAllowance, begin_exchange, search_allowed,
+    AnswerChoices, ConversationNotFound, OverStorageAllowance, begin_exchange, search_allowed, thinking_allowed,
 )
-from app.answers.generation import claim_and_generate
+from app.answers.generation import answer_thinking_budget, claim_and_generate
 from app.answers.model_history import bound_turns, to_chat_messages
 from app.answers.outcomes import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 from app.answers.prices import model_name_of
@@ -59,6 +59,7 @@ from app.answers.reply_pipeline import Finished, Piece, UpstreamLimits, stream_r
 from app.answers.request_billing import bill_when_finished
 from app.answers.subscription import follow_answer
 from app.auth.api_keys import NEEDS_KEYS_WITH_SIGN_IN, WRONG_KEY, ApiKeys, owner_for_key
+from app.providers import gemini_models
 from app.providers.left_out import LeftOut
 from app.storage import queries
 from app.storage.engine import session_for
@@ -157,10 +158,13 @@ def choices_of(body):
     if search and config.search == "off":
         why = "this server's model cannot search" if config.provider != "vertexai" else "the operator turned it off"
         raise BadInput(400, f"Google Search grounding is not available: {why} (CHAT_SEARCH=off).")
-    if _flag(body, "thinking") and not config.shows_thinking:
+    # Absent: the model's own way; false: no thinking where the model allows
+    # it (app/providers/gemini_models.py: a 400 for one that always thinks).
+    thinking = _flag(body, "thinking") if body.get("thinking") is not None else None
+    if thinking and not config.shows_thinking:
         why = "this server's model does not think" if config.provider != "vertexai" else "CHAT_THINKING_BUDGET=0"
         raise BadInput(400, f"Thinking is not available: {why}.")
-    return AnswerChoices(model=model, search=search, instructions=instructions)
+    return AnswerChoices(model=model, search=search, instructions=instructions, thinking=thinking)
 
 
 def rate_limit_key():
@@ -197,6 +201,8 @@ def start_reply():
             "model": exchange.answer.model,
         }
     turns = parse_history(body.get("history")) + [("user", text)]
+    models = current_app.extensions["models"]
+    thinking = thinking_allowed(config, models.choose(choices.model), choices.thinking)  # ThinkingRefused: a 400
     release = admit_answer(app, rate_limit_key(), request.remote_addr)
     instructions = config.system_prompt if choices.instructions is None else choices.instructions
     sent = bound_turns(turns, config.history_max_turns, config.history_max_chars)
@@ -205,10 +211,10 @@ def start_reply():
     files = [(upload.name, upload.kind.mime_type, upload.data) for upload in uploads]
     turns[-1] = ("user", content_for(config.provider, text, files))
     messages = to_chat_messages(turns, instructions)
-    models = current_app.extensions["models"]
     model_name = models.choose(choices.model)
+    model = gemini_models.with_thinking(models.get(model_name), answer_thinking_budget(config, model_name, thinking))
     events = stream_reply(
-        models.get(model_name), messages, config.heartbeat_seconds,
+        model, messages, config.heartbeat_seconds,
         on_finish=bill_when_finished(app, rate_limit_key(), model_name),
         limits=UpstreamLimits.from_config(config), metrics=current_app.extensions["metrics"].for_model(model_name),
         search=search_allowed(config, choices.search), left_out=left_out,
@@ -225,6 +231,11 @@ def stored_answer_events(answer_id, offset):
 @bp.errorhandler(BadInput)
 def bad_input(error):
     return refusal_response(error.status, error.message)
+
+
+@bp.errorhandler(gemini_models.ThinkingRefused)
+def thinking_refused(error):
+    return refusal_response(400, str(error))
 
 
 @bp.errorhandler(OverStorageAllowance)

@@ -25,6 +25,7 @@ from app.answers.exchanges import (
 from app.answers.exchanges import OverStorageAllowance
 from app.answers.generation import claim_and_generate, continue_answer, generate_unless_claimed
 from app.answers.prices import model_name_of
+from app.providers import gemini_models
 from app.answers.reply_pipeline import request_stop
 from app.answers.subscription import follow_answer
 from app.auth.csrf import CsrfFailure, check_csrf
@@ -79,12 +80,17 @@ def over_storage_allowance(error):
 @bp.app_context_processor
 def model_settings():
     """What the page offers besides the message: the models, Google Search,
-    and the instructions a new conversation starts with."""
+    Thinking, and the instructions a new conversation starts with."""
     config = current_app.config["CHAT"]
     return {
         "model_names": current_app.extensions["models"].names, "default_model": config.model,
         "model_label": current_app.extensions["models"].label,
         "model_name_of": model_name_of, "search_mode": config.search, "system_prompt": config.system_prompt,
+        # Gemini's models in words, and its Thinking switch (gone where
+        # CHAT_THINKING_BUDGET=0 turned thinking off for every answer).
+        "picker_label": gemini_models.picker_label, "thinking_switch": config.shows_thinking,
+        "thinking_mode": gemini_models.thinking_mode, "thinks_by_default": gemini_models.thinks_by_default,
+        "thinking_hint": gemini_models.thinking_hint,
     }
 
 
@@ -137,7 +143,20 @@ def choices_from_form(form, new_conversation):
     if new_conversation and "instructions" in form:
         instructions = check_instructions(form["instructions"])
     # CHAT_SEARCH has the last word (exchanges.search_allowed).
-    return AnswerChoices(model=model, search=form.get("search") in ("1", "on"), instructions=instructions)
+    return AnswerChoices(model=model, search=form.get("search") in ("1", "on"), instructions=instructions,
+                         thinking=thinking_from_form(form))
+
+
+def thinking_from_form(form):
+    """The composer's Thinking switch: its hidden "off" comes with the
+    checkbox's "on" when ticked (templates/_composer_options.html); neither
+    where the switch is not offered (None: the model's default)."""
+    values = form.getlist("thinking")
+    if not values:
+        return None
+    if any(value not in ("on", "off") for value in values):
+        raise BadInput(400, "The Thinking switch must be on or off.")
+    return "on" in values
 
 
 def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices(), uploads=()):
@@ -159,6 +178,8 @@ def answer(conversation_id, text, mode, send_key=None, choices=AnswerChoices(), 
         except AnswerBeingWritten as error:
             # 409: this question's answer is on its way (often this very click's first copy).
             return refuse(BadInput(409, str(error)), conversation_id, text or "")
+        except gemini_models.ThinkingRefused as error:
+            return refuse(BadInput(400, str(error)), conversation_id, text or "")
         slot.hand_to(exchange.answer.id)
     if not from_htmx():
         claim_and_generate(app, exchange.answer.id)  # nobody else will

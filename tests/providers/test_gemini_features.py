@@ -220,7 +220,9 @@ def test_the_chosen_model_is_kept_per_conversation_and_regenerate_can_use_anothe
     final = final_html(read_all(subscribe(client, bubbles)))
     assert standin.requests[-1].model == "gemini-2.5-flash-lite" and "Gemini · gemini-2.5-flash-lite" in final
     page = client.get(f"/c/{conversation_id}").get_data(as_text=True)
-    assert '<option value="gemini-2.5-pro" selected>' in page, "the conversation's own choice is unchanged"
+    # (Each option also says whether its model's thinking may be switched: data-*.)
+    assert re.search(r'<option value="gemini-2.5-pro"[^>]* selected>', page), \
+        "the conversation's own choice is unchanged"
 
 
 def test_a_model_that_is_not_offered_is_refused_naming_the_ones_that_are(gemini_app, standin):
