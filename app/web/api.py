@@ -9,7 +9,8 @@ Optional in either: `model` (one of CHAT_MODELS; another is a 400 naming
 them), `instructions` (a system prompt; for a stored conversation it
 becomes the conversation's), `search` (true: ground the answer in Google
 Search, where CHAT_SEARCH allows) and `thinking` (true: ask that the model
-think, a 400 where it cannot). The text stream carries the answer's text
+think, a 400 where it cannot; false: not to, a 400 for a model that always
+thinks; app/providers/gemini_models.py). The text stream carries the answer's text
 only; `/api/chat` also answers `thinking` (the thought summaries, or null),
 `citations` ([{"uri", "title"}] of a grounded answer), `model`, `cost`
 (an estimate in USD, or null; app/answers/prices.py) and `left_out` (null,
