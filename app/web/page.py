@@ -33,7 +33,6 @@ from app.refusals import http_error, refused
 from app.rendering.page_events import subscriber_events
 from app.rendering.progressive import progressive_document
 from app.storage import queries
-from app.storage.conversation_pages import conversation_page
 from app.storage.engine import session_for
 from app.web.answer_slots import admit_answer
 from app.web.attachment_input import form_uploads
@@ -106,10 +105,13 @@ def owned_conversation(db, conversation_id):
 
 
 def render_chat(conversation_id=None, error="", draft="", status=200):
+    # Here, not at the top: the library's blueprint imports this module.
+    from app.web.library.sidebar import sidebar_page
+
     with session_for(current_app) as db:
         conversation = owned_conversation(db, conversation_id) if conversation_id else None
         messages = list(conversation.messages) if conversation else []
-        conversations, more_after = conversation_page(db, session["owner"])
+        sidebar = sidebar_page(db, session["owner"])  # the list, under its date headings
     for message in messages:
         # An answer generated in this process is shown as far as it has got,
         # not as far as its last checkpoint.
@@ -118,7 +120,7 @@ def render_chat(conversation_id=None, error="", draft="", status=200):
             message.content, message.thoughts = live.text, live.thoughts
     last_question_id, last_answer_id = queries.last_ids(messages)
     page = render_template(
-        "chat.html", conversation=conversation, messages=messages, conversations=conversations, more_after=more_after,
+        "chat.html", conversation=conversation, messages=messages, sidebar=sidebar, more_after=sidebar.more_after,
         last_question_id=last_question_id, last_answer_id=last_answer_id, error=error, draft=draft, whole_page=True,
         max_message_chars=current_app.config["CHAT"].max_message_chars,
     )
