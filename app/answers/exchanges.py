@@ -171,6 +171,9 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices, upload
             raise ConversationNotFound(conversation_id)
         removed, carried = [], []
         model = conversation.model
+        # Regenerate and Edit keep the question's Thinking switch unless the
+        # request says otherwise, as they keep its Google Search.
+        asked_thinking = choices.thinking
         if mode in (REDO_ANSWER, REDO_EXCHANGE):
             _refuse_while_being_written(conversation)
         if mode == REDO_ANSWER:
@@ -178,12 +181,15 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices, upload
             if question is None:
                 raise NothingToRedo("There is no question to answer again.")
             search = search_allowed(config, question.search)
+            asked_thinking = question.thinking if asked_thinking is None else asked_thinking
             model = choices.model or model
         else:
             if mode == REDO_EXCHANGE:
                 replaced = queries.last_question(conversation)
                 carried = list(replaced.attachments) if replaced is not None else []
                 search = search or search_allowed(config, replaced is not None and replaced.search)
+                if asked_thinking is None and replaced is not None:
+                    asked_thinking = replaced.thinking
                 removed = _dropped(queries.drop_last_exchange, db, conversation)
             if choices.model and models.known(choices.model):
                 model = conversation.model = choices.model
@@ -192,7 +198,7 @@ def _save_exchange(owner, conversation_id, text, mode, send_key, choices, upload
         # The removals and the new rows commit together.
         if removed:
             storage_use.recount_conversation(db.connection(), conversation.id)
-        thinking = thinking_allowed(config, models.choose(model), choices.thinking)
+        thinking = thinking_allowed(config, models.choose(model), asked_thinking)
         question, answer = queries.add_exchange(db.connection(), conversation, text, models.label(model),
                                                 current_request_id(), send_key, search, thinking)
         _attach(db.connection(), owner, conversation, question, uploads, carried)

@@ -135,3 +135,15 @@ def test_an_answer_without_thoughts_has_no_thinking_time(gemini_app, standin):
     assert "Thought for" not in final
     with session_for(app) as db:
         assert db.get(Message, answer_id).thought_seconds is None
+
+
+def test_regenerate_and_edit_keep_the_questions_thinking_switch(gemini_app, standin):
+    """They answered with the model's own setting, dropping the person's choice."""
+    client = gemini_app().test_client()
+    conversation_id, _answer_id, _final = send(client, "hi", model="gemini-2.5-flash", thinking="off")
+    _c, answer_id, bubbles = post(client, f"/c/{conversation_id}/regenerate")
+    read_all(subscribe(client, bubbles))
+    assert int(thinking_asked(standin)["thinkingBudget"]) == 0
+    _c, answer_id, bubbles = post(client, f"/c/{conversation_id}/edit", message="hi again")
+    read_all(subscribe(client, bubbles))
+    assert int(thinking_asked(standin)["thinkingBudget"]) == 0
