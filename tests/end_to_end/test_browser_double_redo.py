@@ -70,3 +70,18 @@ def test_a_double_click_on_edits_resend_writes_one_new_answer(answered):
     page.locator("details.edit").get_by_role("button", name="Resend").dblclick()
     assert_one_new_answer(page, database, before)
     assert page.locator(".message.user .text").all_inner_texts() == ["answer me once"]
+
+
+def test_edit_is_still_offered_after_regenerate(answered):
+    """Regenerate's new bubbles took the question's Edit away until a reload."""
+    page, _database, _before = answered
+    page.get_by_role("button", name="Regenerate").click()
+    page.wait_for_selector(".message.assistant.outcome-streaming", timeout=TIMEOUT_MS)
+    wait_until_answered(page)
+    edit = page.locator(".message.user details.edit")
+    assert edit.count() == 1 and edit.is_visible()
+    edit.locator("summary").click()
+    page.locator(".message.user details.edit textarea").fill("answer me once?")
+    page.locator(".message.user details.edit").get_by_role("button", name="Resend").click()
+    page.wait_for_selector(".message.user .text >> text=answer me once?", timeout=TIMEOUT_MS)
+    wait_until_answered(page)
