@@ -186,12 +186,13 @@ def _optional_int(env, name, minimum):
     return _int(env, name, None, minimum) if env.get(name, "").strip() else None
 
 
-PRICE_KEYS = ("input", "output", "search")
+PRICE_KEYS = ("input", "audio_input", "output", "search")
 
 
 def _prices(raw):
-    """CHAT_PRICES: {"model": {"input": USD per 1M tokens, "output": ...,
-    "search": USD per 1,000 grounded prompts}} (see app/answers/prices.py)."""
+    """CHAT_PRICES: {"model": {"input": USD per 1M tokens, "audio_input"
+    (audio's own input price; default: "input"), "output": ..., "search":
+    USD per 1,000 grounded prompts}} (see app/answers/prices.py)."""
     if not raw.strip():
         return ()
     example = '{"gemini-2.5-flash": {"input": 0.30, "output": 2.50, "search": 35}}'

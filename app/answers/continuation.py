@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from langchain_core.messages import HumanMessage
 
-from app.providers.ending import Usage
+from app.providers.ending import Usage, added_modalities
 
 CONTINUE_INSTRUCTION = (
     "Your previous answer was cut off at the length limit. Continue exactly where you stopped, "
@@ -48,4 +48,5 @@ def _added(first, second):
     reasoning = None
     if first.reasoning_tokens is not None or second.reasoning_tokens is not None:
         reasoning = (first.reasoning_tokens or 0) + (second.reasoning_tokens or 0)
-    return Usage(first.input_tokens + second.input_tokens, first.output_tokens + second.output_tokens, reasoning)
+    return Usage(first.input_tokens + second.input_tokens, first.output_tokens + second.output_tokens, reasoning,
+                 added_modalities(first.input_by_modality, second.input_by_modality))

@@ -6,7 +6,12 @@ published for the Gemini 2.5 models (checked against the table on
 2026-12-01): per 1M tokens of input and of output, and per 1,000 grounded
 prompts for Grounding with Google Search (the free daily allowance is not
 counted). Gemini 2.5 Pro costs more for prompts over 200K tokens. Thinking
-tokens are billed as output. An operator with other prices (another region,
+tokens are billed as output. Images, video and documents are billed as input
+tokens at the input price; audio input has its own price for 2.5 Flash and
+Flash-Lite ("audio_input", the same page's "Audio" input row; 2.5 Pro charges
+all input alike): checked 2026-12-07 against copies of that table, as this
+machine cannot open the page itself, so re-check there before relying on it.
+An answer's tokens by modality are Gemini's `promptTokensDetails`. An operator with other prices (another region,
 a discount, a newer model) sets CHAT_PRICES, which replaces entries by model.
 
 It is an estimate: the page and the API say so.
@@ -19,8 +24,8 @@ LONG_PROMPT_TOKENS = 200_000
 
 PRICES = {
     "gemini-2.5-pro": {"input": 1.25, "output": 10.00, "search": 35.00},
-    "gemini-2.5-flash": {"input": 0.30, "output": 2.50, "search": 35.00},
-    "gemini-2.5-flash-lite": {"input": 0.10, "output": 0.40, "search": 35.00},
+    "gemini-2.5-flash": {"input": 0.30, "audio_input": 1.00, "output": 2.50, "search": 35.00},
+    "gemini-2.5-flash-lite": {"input": 0.10, "audio_input": 0.30, "output": 0.40, "search": 35.00},
 }
 # Prompts over LONG_PROMPT_TOKENS, where the price differs.
 LONG_PROMPT_PRICES = {
@@ -51,7 +56,11 @@ class PriceTable:
         if prices is None:
             return None
         output = usage.output_tokens + (usage.reasoning_tokens or 0)
-        cost = (usage.input_tokens * prices.get("input", 0) + output * prices.get("output", 0)) / 1_000_000
+        # Audio at its own price where the model has one; the rest of the input at the input price.
+        audio = min(usage.input_tokens_of("audio"), usage.input_tokens)
+        input_price = prices.get("input", 0)
+        input_cost = (usage.input_tokens - audio) * input_price + audio * prices.get("audio_input", input_price)
+        cost = (input_cost + output * prices.get("output", 0)) / 1_000_000
         if grounded:
             cost += prices.get("search", 0) / 1000
         return cost

@@ -17,7 +17,7 @@ from app.attachments.uploads import (
     AttachmentRefused, check_count, check_upload, declared_type_agrees, decoded,
 )
 from app.config import MAX_INSTRUCTIONS_CHARS
-from app.providers.ending import Usage
+from app.providers.ending import MODALITIES, Usage
 from app.providers.grounding import MAX_SOURCES, MAX_TEXT_CHARS, MAX_URI_CHARS, Grounding, Source
 from app.storage.answer_endings import BLOCKED, COMPLETE, ERROR, INTERRUPTED, STOPPED, TRUNCATED
 
@@ -142,7 +142,13 @@ def _usage(record, what):
     if not all(count is None or (isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 2**31)
                for count in counts) or counts[0] is None:
         raise RecordRefused(f"{what}'s usage must be null or whole numbers of tokens.")
-    return Usage(counts[0], counts[1] or 0, counts[2])
+    by_modality = raw.get("input_tokens_by_modality") or {}
+    if not isinstance(by_modality, dict) or not all(
+            name in MODALITIES and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 2**31
+            for name, count in by_modality.items()):
+        raise RecordRefused(f"{what}'s input_tokens_by_modality must be null or whole numbers of tokens "
+                            f"named {', '.join(MODALITIES)}.")
+    return Usage(counts[0], counts[1] or 0, counts[2], tuple(by_modality.items()))
 
 
 def _file(item, limits, what):

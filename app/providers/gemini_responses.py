@@ -21,7 +21,8 @@ import json
 from dataclasses import dataclass, field
 
 from google.api_core import exceptions as api_exceptions
-from google.cloud.aiplatform_v1beta1.types import Candidate, GenerateContentResponse, GroundingMetadata, HarmCategory
+from google.cloud.aiplatform_v1beta1.types import (Candidate, GenerateContentResponse, GroundingMetadata, HarmCategory,
+                                                   Modality)
 
 from app.providers.ending import Usage
 from app.providers.grounding import from_gemini
@@ -51,8 +52,13 @@ def _enum_name(enum, value):
         return f"{enum.__name__}_{value}"
 
 
-def _usage(prompt, candidates, thoughts):
-    return Usage(prompt, candidates, thoughts) if prompt or candidates or thoughts else None
+def _usage(prompt, candidates, thoughts, by_modality=()):
+    return Usage(prompt, candidates, thoughts, by_modality) if prompt or candidates or thoughts else None
+
+
+def _modality_name(value):
+    """"image" for Modality.IMAGE, sent as a number or a name."""
+    return _enum_name(Modality, value).lower()
 
 
 # --- gRPC: the raw protobuf message ------------------------------------------------
@@ -80,8 +86,15 @@ def read_message(message):
             facts.category = _blocked_category(candidate.safety_ratings) or facts.category
         if candidate.HasField("grounding_metadata"):
             facts.grounding = from_gemini(GroundingMetadata.wrap(candidate.grounding_metadata))
-    counts = message.usage_metadata
-    facts.usage = _usage(counts.prompt_token_count, counts.candidates_token_count, counts.thoughts_token_count)
+    # Only a response that carries counts is read for them (Vertex sends them
+    # on the last one): a piece without them costs one HasField, and the list
+    # by modality is read only where Gemini sent one.
+    if message.HasField("usage_metadata"):
+        counts = message.usage_metadata
+        details = counts.prompt_tokens_details
+        by_modality = tuple((_modality_name(count.modality), count.token_count) for count in details) if details else ()
+        facts.usage = _usage(counts.prompt_token_count, counts.candidates_token_count, counts.thoughts_token_count,
+                             by_modality)
     return facts
 
 
@@ -130,8 +143,11 @@ def read_json(element):
             metadata = GroundingMetadata.from_json(json.dumps(candidate["groundingMetadata"]), ignore_unknown_fields=True)
             facts.grounding = from_gemini(metadata)
     counts = element.get("usageMetadata") or {}
+    details = counts.get("promptTokensDetails")
+    by_modality = tuple((_modality_name(count.get("modality", 0)), count.get("tokenCount", 0))
+                        for count in details if isinstance(count, dict)) if details else ()
     facts.usage = _usage(counts.get("promptTokenCount", 0), counts.get("candidatesTokenCount", 0),
-                         counts.get("thoughtsTokenCount", 0))
+                         counts.get("thoughtsTokenCount", 0), by_modality)
     return facts
 
 

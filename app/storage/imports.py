@@ -69,6 +69,7 @@ def _message_row(message):
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "reasoning_tokens": usage.reasoning_tokens if usage else None,
+        "input_modalities": usage.modalities_json() if usage else None,
         "stored_bytes": size_of(message.content, message.thoughts, grounding_json),
     }
 

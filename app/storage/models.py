@@ -96,6 +96,8 @@ class Message(Base):
     input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reasoning_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Its input tokens by modality, as JSON ({"text": 940, "image": 258}): Usage.modalities_json.
+    input_modalities: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The request that asked for it (app/operations/request_ids.py): its
     # generation logs under that id, and an error quotes it as a reference.
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -124,7 +126,7 @@ class Message(Base):
 
     @property
     def usage(self):
-        return Usage.stored(self.input_tokens, self.output_tokens, self.reasoning_tokens)
+        return Usage.stored(self.input_tokens, self.output_tokens, self.reasoning_tokens, self.input_modalities)
 
     @property
     def sources(self):

@@ -84,6 +84,7 @@ _FINISHED_COLUMNS = """content = :content, rendered = :rendered, error = :error,
     answer_seconds = :answer_seconds, thought_seconds = :thought_seconds,
     finish_reason = :finish_reason, block_category = :block_category,
     input_tokens = :input_tokens, output_tokens = :output_tokens, reasoning_tokens = :reasoning_tokens,
+    input_modalities = :input_modalities,
     thoughts = :thoughts, grounding = :grounding, left_out = :left_out, stored_bytes = :stored_bytes"""
 # Before the answer's row is written: its conversation's count changes by
 # what the answer keeps now less what it kept (nothing, if it was streaming).
@@ -258,7 +259,8 @@ def owned_answer_conversation(connection, owner_id, answer_id):
 _SHOWN_COLUMNS = (
     "id", "conversation_id", "role", "content", "outcome", "error", "model", "first_piece_seconds",
     "pieces_per_second", "answer_seconds", "rendered", "finish_reason", "block_category", "input_tokens", "output_tokens",
-    "reasoning_tokens", "thought_seconds", "request_id", "thoughts", "grounding", "search", "left_out",
+    "reasoning_tokens", "input_modalities", "thought_seconds", "request_id", "thoughts", "grounding", "search",
+    "left_out",
 )
 _SHOWN_MESSAGE = f"SELECT {', '.join(_SHOWN_COLUMNS)} FROM messages WHERE id = :answer_id"
 
@@ -281,7 +283,7 @@ def answer_progress(session, answer_id):
     columns = (
         Message.content, Message.outcome, Message.error, Message.generator, Message.alive_at, Message.created_at,
         Message.finish_reason, Message.block_category, Message.input_tokens, Message.output_tokens,
-        Message.reasoning_tokens, Message.thoughts, Message.grounding, Message.left_out,
+        Message.reasoning_tokens, Message.input_modalities, Message.thoughts, Message.grounding, Message.left_out,
     )
     return session.execute(select(*columns).where(Message.id == answer_id)).first()
 
@@ -352,7 +354,7 @@ _REOPEN_TRUNCATED = f"""
       AND conversation_id IN (SELECT id FROM conversations WHERE owner_id = :owner_id)
       AND NOT EXISTS (SELECT 1 FROM messages later
                       WHERE later.conversation_id = messages.conversation_id AND later.id > messages.id)
-    RETURNING content, thoughts, input_tokens, output_tokens, reasoning_tokens, answer_seconds"""
+    RETURNING content, thoughts, input_tokens, output_tokens, reasoning_tokens, input_modalities, answer_seconds"""
 
 
 class Reopened(NamedTuple):
@@ -375,8 +377,8 @@ def reopen_truncated(connection, owner_id, answer_id, generator, now):
     })
     if not found:
         return None
-    text, thoughts, input_tokens, output_tokens, reasoning_tokens, seconds = found[0]
-    return Reopened(text or "", thoughts or "", Usage.stored(input_tokens, output_tokens, reasoning_tokens),
+    text, thoughts, input_tokens, output_tokens, reasoning_tokens, modalities, seconds = found[0]
+    return Reopened(text or "", thoughts or "", Usage.stored(input_tokens, output_tokens, reasoning_tokens, modalities),
                     seconds or 0.0)
 
 
@@ -477,6 +479,7 @@ def finished_columns(finished):
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "reasoning_tokens": usage.reasoning_tokens if usage else None,
+        "input_modalities": usage.modalities_json() if usage else None,
         "thoughts": storable(finished.thoughts) or None,
         "grounding": finished.grounding.to_json() if finished.grounding else None,
         "left_out": finished.left_out.to_json() if finished.left_out else None,
@@ -485,7 +488,8 @@ def finished_columns(finished):
 
 def finished_from(progress):
     """The `Finished` an ended answer's saved row (answer_progress) stands for."""
-    usage = Usage.stored(progress.input_tokens, progress.output_tokens, progress.reasoning_tokens)
+    usage = Usage.stored(progress.input_tokens, progress.output_tokens, progress.reasoning_tokens,
+                         progress.input_modalities)
     return Finished(progress.content, progress.outcome, progress.error, finish_reason=progress.finish_reason,
                     category=progress.block_category, usage=usage, thoughts=progress.thoughts or "",
                     grounding=Grounding.from_json(progress.grounding), left_out=LeftOut.from_json(progress.left_out))

@@ -1,6 +1,7 @@
 """The line of numbers under a finished answer, in words a person reads:
 how soon the first words came, how fast the answer was written, the tokens
-it cost and an estimate of its price.
+it cost (with the images, audio and video among its input) and an estimate
+of its price.
 
 The speed is the answer's output tokens over its whole time, from asking
 the model to the last piece. A rate over the pieces alone says nothing a
@@ -37,6 +38,13 @@ def tokens_per_second(message):
     return usage.output_tokens / seconds
 
 
+def media_words(usage):
+    """What of the input was not text, as Gemini counted it: " (258 image,
+    1,200 audio)", or "" (images, audio and video are billed as tokens too)."""
+    media = usage.media_input
+    return f" ({', '.join(f'{tokens:,} {name}' for name, tokens in media)})" if media else ""
+
+
 def answer_stats(message):
     """The stats line's phrases for a finished answer (None: nothing to say)."""
     parts = []
@@ -50,7 +58,7 @@ def answer_stats(message):
         parts.append(f"done in {seconds_words(seconds)}")
     usage = message.usage
     if usage:
-        tokens = f"{usage.input_tokens:,} in · {usage.output_tokens:,} out"
+        tokens = f"{usage.input_tokens:,} in{media_words(usage)} · {usage.output_tokens:,} out"
         if usage.reasoning_tokens:
             tokens += f" ({usage.reasoning_tokens:,} thinking)"
         parts.append(tokens)

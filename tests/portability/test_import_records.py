@@ -30,6 +30,13 @@ def test_a_conversation_keeps_its_times_sources_usage_and_is_known_by_its_origin
     assert conversation_from(record(), LIMITS).origin == "abc"
 
 
+def test_the_input_by_modality_comes_back_with_the_usage():
+    document = record()
+    document["messages"][1]["usage"]["input_tokens_by_modality"] = {"text": 1, "image": 2}
+    usage = conversation_from(document, LIMITS).messages[1].usage
+    assert usage.media_input == (("image", 2),) and usage.modalities_json() == '{"text": 1, "image": 2}'
+
+
 def test_an_answer_still_streaming_is_stored_interrupted_and_an_unknown_model_becomes_the_default():
     document = record(model="a-model-not-here")
     document["messages"][1]["outcome"] = "streaming"
@@ -42,6 +49,7 @@ def test_an_answer_still_streaming_is_stored_interrupted_and_an_unknown_model_be
     (lambda d: d["messages"][0].update(content=""), "message 1 (a question) is empty"),
     (lambda d: d["messages"][0].update(content="\ud800"), "lone surrogate"),
     (lambda d: d["messages"][1].update(usage={"input_tokens": -1}), "whole numbers of tokens"),
+    (lambda d: d["messages"][1]["usage"].update(input_tokens_by_modality={"smell": 1}), "named text, image"),
     (lambda d: d["messages"][1].update(search="yes"), "search must be true or false"),
     (lambda d: d.update(id=None), "its id must be text"),
     (lambda d: d["messages"][0].update(attachments=[{"name": "n.txt", "mime_type": "text/plain", "size": 1,

@@ -42,7 +42,8 @@ def test_thoughts_never_reach_the_answer_and_usage_is_shown_and_reported(client,
     assert reply.status_code == 200
     assert reply.json["reply"] == "The answer." and reply.json["thinking"] == "SECRET PLAN: first consider"
     assert (reply.json["outcome"], reply.json["finish_reason"]) == ("complete", "STOP")
-    assert reply.json["usage"] == {"input_tokens": 412, "output_tokens": 1038, "reasoning_tokens": 620}
+    assert reply.json["usage"] == {"input_tokens": 412, "output_tokens": 1038, "reasoning_tokens": 620,
+                                   "input_tokens_by_modality": None}
     assert "SECRET PLAN" not in "".join(chunks_of(post_text(client, "hello")))
 
 
@@ -73,7 +74,8 @@ def test_a_safety_stop_after_some_text_is_blocked_with_its_category_in_words(cli
     assert reply.status_code == 422, "not a success"
     assert reply.json | {"cost": None} == {
         "reply": "Step one: get", "outcome": "blocked", "finish_reason": "SAFETY",
-        "usage": {"input_tokens": 5, "output_tokens": 2, "reasoning_tokens": 0}, "error": declined,
+        "usage": {"input_tokens": 5, "output_tokens": 2, "reasoning_tokens": 0, "input_tokens_by_modality": None},
+        "error": declined,
         "thinking": None, "citations": [], "left_out": None, "model": "gemini-2.5-flash", "cost": None,
     }
     assert "".join(chunks_of(post_text(client, "hello"))) == f"Step one: get\n[chat blocked] {declined}\n"

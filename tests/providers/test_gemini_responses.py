@@ -22,6 +22,8 @@ SCRIPTS = {
         "sources": [("https://example.org/paris", "Paris")], "supports": [("Paris", [0])], "queries": ["capital"],
     }),
     "no usage": Script(pieces=["x"], usage=None),
+    "an image and audio": Script(pieces=["A cat."], usage=(1300, 2, 0),
+                                 prompt_details={"TEXT": 10, "IMAGE": 258, "AUDIO": 1032}),
 }
 
 
@@ -47,6 +49,14 @@ def test_text_thoughts_and_usage():
     assert [r.text for r in readings] == ["", "Answer."]
     assert readings[-1].finish_reason == "STOP"
     assert readings[-1].usage == Usage(3, 1, 12)
+
+
+def test_the_input_by_modality_is_read_where_gemini_sends_it():
+    responses = build_responses(SCRIPTS["an image and audio"], "gemini-2.5-flash")
+    for reading in both_readings(responses[-1]):
+        assert reading.usage == Usage(1300, 2, 0, (("text", 10), ("image", 258), ("audio", 1032)))
+        assert reading.usage.media_input == (("image", 258), ("audio", 1032))
+    assert read_message(GenerateContentResponse.pb(build_responses(SCRIPTS["text"], "m")[-1])).usage == Usage(7, 2, 0)
 
 
 def test_blocks_name_their_reason_and_category():

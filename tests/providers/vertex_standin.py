@@ -67,6 +67,8 @@ from google.cloud.aiplatform_v1beta1.types import (
     GroundingMetadata,
     GroundingSupport,
     HarmCategory,
+    Modality,
+    ModalityTokenCount,
     Part,
     SafetyRating,
     Segment,
@@ -151,6 +153,9 @@ class Script:
     usage            (prompt, candidates or None for len(pieces), thoughts)
                      token counts, as usage_metadata on the last response;
                      None: no usage
+    prompt_details   the prompt's tokens by modality, {"TEXT": 12,
+                     "IMAGE": 258}: usage_metadata.prompt_tokens_details
+                     with the usage, as Vertex counts an attached file
     status           an error status (400, 401, 403, 404, 429, 500, 503, 504)
                      sent instead of any response
 
@@ -178,6 +183,7 @@ class Script:
     finish_message: str | None = None
     prompt_block: str | None = None
     usage: tuple | None = (5, None, 0)
+    prompt_details: dict | None = None
     status: int | None = None
     cut_after: int | None = None
     error_after: int | None = None
@@ -267,6 +273,8 @@ def build_responses(script, model_id):
             candidates_token_count=answer_tokens,
             thoughts_token_count=thought_tokens,
             total_token_count=prompt_tokens + answer_tokens + thought_tokens,
+            prompt_tokens_details=[ModalityTokenCount(modality=Modality[name], token_count=tokens)
+                                   for name, tokens in (script.prompt_details or {}).items()],
         )
     return responses
 

@@ -50,3 +50,12 @@ def test_the_page_shows_the_rate_of_an_answer_streamed_back_to_back(make_app):
     rate = float(re.search(r"· ([\d,.]+) tokens/s", stats)[1].replace(",", ""))
     assert 0 < rate, stats
     assert re.match(r"first words after \d+\.\d\d s · [\d,.]+ tokens/s · 412 in · 1,038 out \(620 thinking\)$", stats)
+
+
+def test_the_input_says_which_of_its_tokens_were_images_audio_or_video():
+    usage = Usage(1200, 300, None, (("text", 942), ("image", 258)))
+    assert answer_stats(message(usage=usage)).parts == ("1,200 in (258 image) · 300 out",)
+    usage = Usage(5200, 300, 40, (("text", 100), ("image", 258), ("audio", 4842)))
+    assert answer_stats(message(usage=usage)).parts == ("5,200 in (258 image, 4,842 audio) · 300 out (40 thinking)",)
+    # Text alone, as Gemini also counts it, says nothing more.
+    assert answer_stats(message(usage=Usage(30, 5, None, (("text", 30),)))).parts == ("30 in · 5 out",)

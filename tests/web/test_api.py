@@ -78,7 +78,7 @@ def test_json_reply_of_an_answer_cut_at_the_length_limit(make_app):
     assert response.status_code == 200, "the text is there to use"
     assert response.json == {
         "reply": "a long answer", "outcome": "truncated", "finish_reason": "MAX_TOKENS",
-        "usage": {"input_tokens": 12, "output_tokens": 30, "reasoning_tokens": 7},
+        "usage": {"input_tokens": 12, "output_tokens": 30, "reasoning_tokens": 7, "input_tokens_by_modality": None},
         "error": "The answer was cut off here: it reached the model's length limit.",
         "thinking": None, "citations": [], "left_out": None, "cost": None, "model": "fake-echo",
     }

@@ -49,7 +49,7 @@ def test_instructions_reach_the_local_models_prompt_as_its_setting(make_app):
     ({"GOOGLE_CLOUD_PROJECT": "p", "CHAT_MODELS": "a,b", "CHAT_MODEL": "c"}, "not among CHAT_MODELS"),
     ({"CHAT_PRICES": "{nope"}, "must be JSON"),
     ({"CHAT_PRICES": '{"m": {"input": -1}}'}, "CHAT_PRICES['m']"),
-    ({"CHAT_PRICES": '{"m": {"inptu": 1}}'}, "named input, output, search"),
+    ({"CHAT_PRICES": '{"m": {"inptu": 1}}'}, "named input, audio_input, output, search"),
 ])
 def test_settings_that_cannot_work_stop_start_up_with_one_line(env, says):
     with pytest.raises(ConfigError) as error:

@@ -13,7 +13,10 @@ How Gemini's outcomes read in OpenAI's terms:
 - the model's thought summaries as `reasoning_content` (the convention of
   vLLM, DeepSeek and LiteLLM), never in `content`;
 - `usage` with `completion_tokens_details.reasoning_tokens`; as in OpenAI's,
-  `completion_tokens` counts the thinking too;
+  `completion_tokens` counts the thinking too; `prompt_tokens_details` has
+  OpenAI's `audio_tokens` (and `cached_tokens`, 0: the app does not use
+  Gemini's context cache) and, an extra, `image_tokens` and `video_tokens`
+  of the input as Gemini counted them, 0 when none or when it did not say;
 - a grounded answer's sources as a top-level `citations` list of
   {"uri", "title"}, as the JSON API gives them.
 A model that failed is not a completion: it is an error (routes.py).
@@ -51,6 +54,12 @@ def usage_object(usage):
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": completion,
         "total_tokens": usage.input_tokens + completion,
+        "prompt_tokens_details": {
+            "cached_tokens": 0,
+            "audio_tokens": usage.input_tokens_of("audio"),
+            "image_tokens": usage.input_tokens_of("image"),
+            "video_tokens": usage.input_tokens_of("video"),
+        },
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 

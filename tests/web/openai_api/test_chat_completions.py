@@ -48,7 +48,9 @@ def test_a_whole_completion_carries_the_answer_usage_and_request_id(make_app):
     assert body["choices"][0]["finish_reason"] == "stop"
     # OpenAI counts the thinking among the completion's tokens.
     assert body["usage"] == {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12,
-                             "completion_tokens_details": {"reasoning_tokens": 2}}
+                             "completion_tokens_details": {"reasoning_tokens": 2},
+                             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0, "image_tokens": 0,
+                                                       "video_tokens": 0}}
 
 
 def test_a_stream_is_chunks_whose_deltas_join_to_the_answer_then_usage_then_done(make_app):
