@@ -295,14 +295,14 @@ def test_the_stats_line_of_an_answer_whose_pieces_came_back_to_back(browser, gem
     # 100 tokens over the whole answer is at most 200 tokens/s (not the
     # thousands of "pieces/s" a rate over the pieces alone made of it).
     standin.respond(Script(pieces=[f"word{i} " for i in range(30)], stall_after=0, stall_seconds=0.5,
-                           usage=(1200, 100, 0)))
+                           usage=(1200, 100, 0), prompt_details={"TEXT": 942, "IMAGE": 258}))
     with watched_page(browser, gemini_server + "/") as watched:
         page = watched.page
         send(page, "Say thirty words")
         stats = finished(page).locator(".stats").inner_text()
         assert "pieces/s" not in stats
-        match = re.fullmatch(r"first words after (\d\.\d\d) s · ([\d.]+) tokens/s · 1,200 in · 100 out · "
-                             r"cost < \$0\.01 \(estimate\)", stats.strip())
+        match = re.fullmatch(r"first words after (\d\.\d\d) s · ([\d.]+) tokens/s · "
+                             r"1,200 in \(258 image\) · 100 out · cost < \$0\.01 \(estimate\)", stats.strip())
         assert match, stats
         assert float(match[1]) >= 0.5
         assert 10 <= float(match[2]) <= 200
