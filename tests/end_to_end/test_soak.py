@@ -8,6 +8,7 @@ import time
 
 import requests
 
+from app.config import Config
 from deploy.stack import gunicorn
 from tests.conftest import HTMX, page_session, start_answer
 
@@ -43,7 +44,8 @@ def disconnecting(base, rng):
 
 
 def failing(base, rng):
-    body = rng.choice([{"message": ""}, {"message": "x" * 9000}, {"history": "nonsense", "message": "hi"}])
+    body = rng.choice([{"message": ""}, {"message": "x" * (Config.max_message_chars + 1)},
+                       {"history": "nonsense", "message": "hi"}])
     assert requests.post(f"{base}/api/chat", json=body, timeout=30).status_code in (400, 413)
 
 
