@@ -6,29 +6,20 @@ import logging
 
 from flask import Blueprint, current_app, g, redirect, session, url_for
 
-from app.auth.csrf import CsrfFailure, check_csrf
+from app.auth.csrf import guard_forms
 from app.auth.people import count_conversations, move_conversations
 from app.auth.sessions import ANONYMOUS_OWNER, OFFERED_TO, anonymous_offer_for, end_session
-from app.refusals import refusal_response
 from app.storage.engine import session_for
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__)
+guard_forms(bp)
 
 CLAIM_LATER = "claim_later"  # the offer is hidden until the next sign-in
 # oauth2-proxy's own: it ends the proxy's session, then signs in again.
 PROXY_SIGN_OUT = "/oauth2/sign_out"
 
-
-@bp.before_request
-def require_csrf_token():
-    check_csrf()
-
-
-@bp.errorhandler(CsrfFailure)
-def expired_page(error):
-    return refusal_response(error.status, error.message)
 
 
 @bp.post("/sign-out")

@@ -11,6 +11,8 @@ import secrets
 
 from flask import request, session
 
+from app.refusals import refusal_response
+
 SESSION_KEY = "csrf"
 HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
@@ -34,3 +36,16 @@ def check_csrf():
     sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
     if not expected or not hmac.compare_digest(expected, sent):
         raise CsrfFailure()
+
+
+def guard_forms(blueprint):
+    """Every state-changing request to `blueprint` must carry the page's
+    token; without it (or with a stale one) it is refused with the page's
+    sentence. Register after anything that must run first (the browser's
+    owner, which keeps the token in the same session)."""
+    blueprint.before_request(check_csrf)
+    blueprint.register_error_handler(CsrfFailure, _expired_page)
+
+
+def _expired_page(error):
+    return refusal_response(error.status, error.message)

@@ -11,7 +11,7 @@ stopping one never is. What a link shows is app/web/shared_page.py.
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from app.auth.account import signed_in_person
-from app.auth.csrf import CsrfFailure, check_csrf
+from app.auth.csrf import guard_forms
 from app.auth.people import shown_name
 from app.refusals import refusal_response
 from app.storage import shares
@@ -24,20 +24,12 @@ from app.web.action_limits import admit_action
 bp = Blueprint("shares", __name__)
 # Before the CSRF check, which keeps its token in the same session.
 bp.before_request(ensure_browser_owner)
+guard_forms(bp)
 
 NOTHING_TO_SHARE = "There is nothing to share yet: wait for the first answer to finish, then share."
 TOO_MANY_LINKS = (f"This conversation has {shares.MAX_LINKS_PER_CONVERSATION} links already: "
                   "stop sharing one of them to make another.")
 
-
-@bp.before_request
-def require_csrf_token():
-    check_csrf()
-
-
-@bp.errorhandler(CsrfFailure)
-def expired_page(error):
-    return refusal_response(error.status, error.message)
 
 
 def chosen(name):

@@ -15,10 +15,13 @@ app/rendering.
 
 from flask import Blueprint
 
+from app.auth.csrf import guard_forms
 from app.web.identity import ensure_browser_owner
 
 bp = Blueprint("library", __name__)
 bp.before_request(ensure_browser_owner)
+# The library's GETs pass; its forms (pin, import, delete all) need the page's token.
+guard_forms(bp)
 
 # The routes register themselves on `bp`.
 from app.web.library import export, listing, pinning, search, your_data  # noqa: E402,F401

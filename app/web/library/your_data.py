@@ -12,9 +12,7 @@ it deletes what they keep, not them.
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
-from app.auth.csrf import CsrfFailure, check_csrf
 from app.portability.importing import ImportRefused
-from app.refusals import refusal_response
 from app.storage.engine import session_for
 from app.storage.owner_data import delete_owner_content, owner_totals
 from app.web.action_limits import DELETE_ALL, IMPORTS, admit_action
@@ -23,15 +21,6 @@ from app.web.library import bp
 
 CONFIRM_WORD = "DELETE"
 
-
-@bp.before_request
-def require_csrf_token():
-    check_csrf()  # the library's GETs pass; its forms need the page's token
-
-
-@bp.errorhandler(CsrfFailure)
-def expired_page(error):
-    return refusal_response(error.status, error.message)
 
 
 def _count(request_args, name):
