@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, session
 from app.attachments import images
 from app.attachments.kinds import kind_for
 from app.storage import attachment_store
+from app.web.attachment_input import offline as reads_text_only
 from app.web.identity import ensure_browser_owner
 
 bp = Blueprint("attachments", __name__)
@@ -86,7 +87,7 @@ def attachment_settings():
     from app.attachments.kinds import accept_list, described
 
     config = current_app.config["CHAT"]
-    offline = config.provider != "vertexai"
+    offline = reads_text_only(config)
     return {
         "attachment_accept": accept_list(offline), "attachment_hint": described(offline),
         "attachment_max_bytes": int(config.attachment_max_mb * 1_000_000),
